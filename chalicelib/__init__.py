@@ -1,0 +1,1 @@
+"""podcasto: everything that ships to Lambda. See README.md for the map."""

@@ -1,0 +1,16 @@
+"""The speech seam: text in, 16-bit mono PCM out."""
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class SpeechEngine(Protocol):
+    sample_rate: int  # Hz of the PCM returned by synthesize
+
+    def synthesize(self, text: str, *, voice: str, language: str) -> bytes:
+        """Signed 16-bit little-endian mono PCM at ``sample_rate``.
+
+        ``voice`` is a script voice role (``host_a``, ``host_b``, ``narrator``); the engine maps
+        it to one of its own voices so the two hosts are clearly different.
+        """
+        ...

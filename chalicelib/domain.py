@@ -1,0 +1,170 @@
+"""The episode's vocabulary: statuses and their legal moves, content windows, ids, S3 keys.
+
+Pure functions and small value types only: no I/O, so every store, step and route agrees on one
+definition of "legal".
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from chalicelib.errors import InvalidInput
+
+PENDING = "pending"
+CONTENT_COLLECTED = "content_collected"
+PROCESSING = "processing"
+COMPLETED = "completed"
+FAILED = "failed"
+STATUSES = (PENDING, CONTENT_COLLECTED, PROCESSING, COMPLETED, FAILED)
+TERMINAL = (COMPLETED, FAILED)
+
+# Forward only. ``failed -> pending`` is deliberately absent: only the admin API's explicit
+# retry path may do it (see ``RETRY_TRANSITION``), so a stray workflow write can never revive
+# an episode.
+FORWARD_TRANSITIONS = {
+    (PENDING, CONTENT_COLLECTED),
+    (CONTENT_COLLECTED, PROCESSING),
+    (PROCESSING, COMPLETED),
+    (PENDING, FAILED),
+    (CONTENT_COLLECTED, FAILED),
+    (PROCESSING, FAILED),
+}
+RETRY_TRANSITION = (FAILED, PENDING)
+
+LANGUAGES = ("en", "he")
+FORMATS = ("dialogue", "narrator")
+
+MAX_WINDOW_DAYS = 366
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def is_legal_transition(current: str, to: str, *, retry: bool = False) -> bool:
+    if retry:
+        return (current, to) == RETRY_TRANSITION
+    return (current, to) in FORWARD_TRANSITIONS
+
+
+def validate_podcast_id(value: object, field: str = "podcast_id") -> str:
+    """Podcast ids become S3 key parts and query values: letters, digits, ``-`` and ``_`` only."""
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise InvalidInput(
+            f"{field} must be 1-64 characters of letters, digits, '-' or '_' "
+            "(starting with a letter or digit)"
+        )
+    return value
+
+
+def validate_episode_id(value: object, field: str = "episode_id") -> str:
+    """Episode ids are UUIDs; returned in canonical lower-case form."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be a UUID string")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidInput(f"{field} must be a UUID string") from None
+
+
+def new_episode_id() -> str:
+    return str(uuid.uuid4())
+
+
+def validate_choice(value: object, field: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise InvalidInput(f"{field} must be one of {', '.join(choices)}")
+    return value  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A content window in UTC: ``start`` inclusive, ``end`` exclusive. ``None`` means open."""
+
+    start: datetime | None
+    end: datetime | None
+
+    def contains(self, moment: datetime) -> bool:
+        if self.start is not None and moment < self.start:
+            return False
+        if self.end is not None and moment >= self.end:
+            return False
+        return True
+
+    def to_json(self) -> dict:
+        return {"start": _iso(self.start), "end": _iso(self.end)}
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> "Window":
+        data = data or {}
+        return cls(
+            start=parse_moment(data.get("start"), "window.start") if data.get("start") else None,
+            end=parse_moment(data.get("end"), "window.end") if data.get("end") else None,
+        )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def parse_moment(value: object, field: str, *, end_of_day: bool = False) -> datetime:
+    """Parse ``YYYY-MM-DD`` or an ISO-8601 timestamp into an aware UTC datetime.
+
+    A bare date as an *end* means "through that day", i.e. the following midnight (exclusive).
+    Naive timestamps are taken as UTC.
+    """
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"{field} must be a date (YYYY-MM-DD) or an ISO-8601 timestamp")
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            moment = datetime.combine(day, time.min, tzinfo=timezone.utc)
+            return moment + timedelta(days=1) if end_of_day else moment
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            f"{field} must be a date (YYYY-MM-DD) or an ISO-8601 timestamp"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def window_from_request(
+    *,
+    start_date: object = None,
+    end_date: object = None,
+    days_back: object = None,
+    now: datetime | None = None,
+) -> Window:
+    """Build a window from ``start_date``/``end_date`` or ``days_back``; neither → open window."""
+    if days_back is not None and (start_date is not None or end_date is not None):
+        raise InvalidInput("days_back cannot be combined with start_date/end_date")
+    if days_back is not None:
+        if isinstance(days_back, bool) or not isinstance(days_back, int):
+            raise InvalidInput("days_back must be a whole number of days")
+        if not 1 <= days_back <= MAX_WINDOW_DAYS:
+            raise InvalidInput(f"days_back must be between 1 and {MAX_WINDOW_DAYS}")
+        end = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        return Window(start=end - timedelta(days=days_back), end=end)
+    start = parse_moment(start_date, "start_date") if start_date is not None else None
+    end = parse_moment(end_date, "end_date", end_of_day=True) if end_date is not None else None
+    if start is not None and end is not None:
+        if end <= start:
+            raise InvalidInput("end_date must be after start_date")
+        if end - start > timedelta(days=MAX_WINDOW_DAYS):
+            raise InvalidInput(f"the window from start_date to end_date exceeds {MAX_WINDOW_DAYS} days")
+    return Window(start=start, end=end)
+
+
+def content_key(podcast_id: str, episode_id: str) -> str:
+    return f"podcasts/{podcast_id}/{episode_id}/content.json"
+
+
+def audio_key(podcast_id: str, episode_id: str) -> str:
+    return f"podcasts/{podcast_id}/{episode_id}/audio/podcast.mp3"
+
+
+def transcript_key(podcast_id: str, episode_id: str) -> str:
+    return f"podcasts/{podcast_id}/{episode_id}/audio/transcript.txt"

@@ -1,0 +1,100 @@
+"""Every error podcasto raises on purpose, and what the workflow does with it.
+
+Lambda reports an exception to Step Functions by its class name (``errorType``), so each class
+name below *is* the ASL error name that ``statemachine.asl.json`` retries or catches.
+Foreign errors (botocore, Telethon, PostgREST, ...) are translated into these at the adapter
+that meets them, once, with ``raise ... from exc``.
+
+PodcastoError
+ ├── TransientError              worth retrying: the same call may succeed later (ASL Retry)
+ │    ├── ContentNotReady        the uploaded object is not (yet) visible with the ETag we wrote
+ │    ├── SourceUnavailable      the content source timed out, dropped, or asked us to wait
+ │    ├── StoreUnavailable       the episode store (SQLite locked, Supabase 5xx/timeout)
+ │    ├── ObjectStoreUnavailable S3 throttled or answered 5xx
+ │    └── SpeechThrottled        a speech/LLM provider answered 429 or timed out
+ └── PermanentError              retrying cannot help: the episode fails with the reason recorded
+      ├── InvalidInput           the execution input or request names a bad field
+      ├── NotFound               podcast or episode does not exist
+      ├── StatusConflict         a compare-and-set status transition matched no row
+      ├── NoContent              the window holds no usable message (reason ``no_content``)
+      ├── SourceFailed           the content source refused for good (private channel, bad export)
+      ├── ConfigurationError     a setting is missing or malformed (names the variable, never its value)
+      ├── ScriptRejected         the written script failed validation before any speech was paid for
+      ├── AudioRejected          synthesised audio failed a quality gate (silent, truncated, empty)
+      └── StoreRejected          the episode store refused the request (4xx: bad key, schema mismatch)
+"""
+from __future__ import annotations
+
+
+class PodcastoError(Exception):
+    """Base of every deliberate podcasto error. ``str(err)`` is safe to show a user."""
+
+
+class TransientError(PodcastoError):
+    """Retry with backoff: the failure is expected to pass."""
+
+
+class PermanentError(PodcastoError):
+    """Do not retry: record the reason on the episode and stop."""
+
+
+class ContentNotReady(TransientError):
+    """HeadObject did not find the uploaded object with the ETag the upload returned."""
+
+
+class SourceUnavailable(TransientError):
+    """The content source is temporarily unreachable (network, flood wait beyond our bound)."""
+
+
+class StoreUnavailable(TransientError):
+    """The episode store is temporarily unreachable (timeouts, 5xx, a locked database)."""
+
+
+class ObjectStoreUnavailable(TransientError):
+    """S3 throttled us or failed on its side."""
+
+
+class SpeechThrottled(TransientError):
+    """A speech or script provider throttled us (429) or timed out."""
+
+
+class InvalidInput(PermanentError):
+    """Input that names a bad or missing field; the message names the field."""
+
+
+class NotFound(PermanentError):
+    """The podcast or episode does not exist."""
+
+
+class StatusConflict(PermanentError):
+    """A status transition found the episode in another status than expected."""
+
+    def __init__(self, message: str, *, current: str | None = None):
+        super().__init__(message)
+        self.current = current
+
+
+class NoContent(PermanentError):
+    """The content window holds no usable message. Recorded on the episode as ``no_content``."""
+
+    reason = "no_content"
+
+
+class SourceFailed(PermanentError):
+    """The content source refused for good: a private channel, a malformed export, ..."""
+
+
+class ConfigurationError(PermanentError):
+    """A setting is missing or malformed. Names the variable, never prints its value."""
+
+
+class ScriptRejected(PermanentError):
+    """The script failed validation (unknown speaker, empty turn, wrong length)."""
+
+
+class AudioRejected(PermanentError):
+    """Synthesised audio failed a quality gate: empty, silent or truncated."""
+
+
+class StoreRejected(PermanentError):
+    """The episode store refused the request for good (4xx: bad key, schema mismatch)."""

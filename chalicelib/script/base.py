@@ -1,0 +1,56 @@
+"""The script-writer seam: a bundle in, a validated list of speaker turns out."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """A voice in the episode. ``voice`` is a role the speech engine maps to a real voice:
+    ``host_a`` / ``host_b`` in a dialogue, ``narrator`` alone."""
+
+    name: str
+    role: str
+    voice: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    speaker: str  # a Speaker.name
+    text: str  # what is said, plain text, in the podcast's language (quotes may differ)
+    message_ids: tuple[int, ...] = ()  # the bundle messages this turn draws on
+
+
+@dataclass
+class Script:
+    language: str  # "en" | "he"
+    format: str  # "dialogue" | "narrator"
+    speakers: list[Speaker]
+    turns: list[Turn] = field(default_factory=list)
+
+    def transcript(self) -> str:
+        """UTF-8 plain text, one turn per line as ``Speaker: text``."""
+        return "".join(f"{t.speaker}: {t.text}\n" for t in self.turns)
+
+
+@dataclass(frozen=True)
+class Host:
+    """A podcast's configured host: name and role (e.g. "host", "expert")."""
+
+    name: str
+    role: str
+
+
+class ScriptWriter(Protocol):
+    def write(
+        self,
+        bundle: dict,
+        *,
+        title: str,
+        language: str,
+        format: str,
+        hosts: list[Host],
+        target_seconds: float | None = None,
+    ) -> Script:
+        ...
