@@ -1,0 +1,137 @@
+"""The episode-store seam: podcasts, episodes, and their status history.
+
+Two implementations honour one contract (``tests/contract/test_episode_store.py``):
+``SqliteEpisodeStore`` (embedded default) and ``SupabaseEpisodeStore`` (production).
+
+Every status change is a compare-and-set: "move episode X from <expected> to <to>". When the
+episode is not in <expected> status, or the move is not a legal one
+(``chalicelib.domain.is_legal_transition``), the store raises ``StatusConflict`` carrying the
+current status, and writes nothing. Each successful move appends one history row.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+from chalicelib.domain import Window
+
+
+@dataclass
+class Podcast:
+    id: str
+    title: str
+    language: str = "en"  # en | he
+    format: str = "dialogue"  # dialogue | narrator
+    hosts: list[dict] = field(default_factory=list)  # [{"name": ..., "role": ...}]
+    # Where content comes from. Channels (``@name``, ``t.me/...``, numeric ids) for Telethon, or
+    # {"export": "<path to result.json>", "chat": <name or id or None>} for an export.
+    sources: list = field(default_factory=list)
+    days_back: int | None = 7
+    frequency_days: int | None = 7
+    paused: bool = False
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+# Fields a transition may set besides status (anything else is refused by the stores).
+EPISODE_FIELDS = (
+    "content_key",
+    "content_etag",
+    "audio_key",
+    "duration_seconds",
+    "transcript_key",
+    "execution_id",
+    "error",
+    "cause",
+    "failed_state",
+)
+
+
+@dataclass
+class Episode:
+    id: str
+    podcast_id: str
+    status: str
+    language: str
+    format: str
+    window_start: str | None = None  # ISO-8601 UTC, inclusive
+    window_end: str | None = None  # ISO-8601 UTC, exclusive
+    content_key: str | None = None
+    content_etag: str | None = None
+    audio_key: str | None = None
+    duration_seconds: float | None = None
+    transcript_key: str | None = None
+    execution_id: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    failed_state: str | None = None
+    attempt_count: int = 1
+    idempotency_key: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+    @property
+    def window(self) -> Window:
+        return Window.from_json({"start": self.window_start, "end": self.window_end})
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+class EpisodeStore(Protocol):
+    # --- podcasts ---------------------------------------------------------------------------
+    def put_podcast(self, podcast: Podcast) -> None:
+        """Insert or replace a podcast (seeding, admin tooling)."""
+
+    def get_podcast(self, podcast_id: str) -> Podcast | None: ...
+
+    def list_podcasts(self) -> list[Podcast]: ...
+
+    # --- episodes ---------------------------------------------------------------------------
+    def create_episode(
+        self,
+        *,
+        podcast_id: str,
+        language: str,
+        format: str,
+        window: Window,
+        episode_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[Episode, bool]:
+        """Create a ``pending`` episode; returns ``(episode, created)``.
+
+        With an ``idempotency_key`` already used for this podcast, returns the existing episode
+        and ``created=False``. An existing ``episode_id`` also returns it with ``created=False``.
+        Raises ``NotFound`` for an unknown podcast.
+        """
+
+    def get_episode(self, episode_id: str) -> Episode | None: ...
+
+    def claim(self, episode_id: str, execution_id: str) -> Episode:
+        """Bind a ``pending`` episode to one execution. Exactly one of many concurrent claimers
+        wins; claiming again with the same execution id is a no-op (Lambda retries). Anything
+        else raises ``StatusConflict``."""
+
+    def transition(
+        self,
+        episode_id: str,
+        *,
+        expected: str,
+        to: str,
+        execution_id: str | None = None,
+        detail: str | None = None,
+        **fields,
+    ) -> Episode:
+        """Compare-and-set the status forward, setting ``fields`` (names in EPISODE_FIELDS) in
+        the same write, and append a history row. Repeating a move that already happened with
+        the same execution id is a no-op returning the episode (Lambda retries are at-least-once).
+        """
+
+    def retry(self, episode_id: str, *, detail: str | None = None) -> Episode:
+        """The admin API's explicit retry path: ``failed -> pending``. Clears the error, cause,
+        failed state and execution id, counts the attempt, keeps what is in S3 (content key)."""
+
+    def history(self, episode_id: str) -> list[dict]:
+        """Transitions oldest first: {"from_status", "to_status", "at", "execution_id", "detail"}.
+        Creation is the first row, from ``None`` to ``pending``."""
