@@ -21,7 +21,8 @@ PodcastoError
       ├── ConfigurationError     a setting is missing or malformed (names the variable, never its value)
       ├── ScriptRejected         the written script failed validation before any speech was paid for
       ├── AudioRejected          synthesised audio failed a quality gate (silent, truncated, empty)
-      └── StoreRejected          the episode store refused the request (4xx: bad key, schema mismatch)
+      ├── StoreRejected          the episode store refused the request (4xx: bad key, schema mismatch)
+      └── ObjectStoreRejected    S3 refused the request for good (access denied, no such bucket)
 """
 from __future__ import annotations
 
@@ -98,3 +99,7 @@ class AudioRejected(PermanentError):
 
 class StoreRejected(PermanentError):
     """The episode store refused the request for good (4xx: bad key, schema mismatch)."""
+
+
+class ObjectStoreRejected(PermanentError):
+    """S3 refused the request for good: access denied, no such bucket, ..."""

@@ -1,0 +1,166 @@
+"""Configuration: every setting's name, its default, and how it is read — in one place.
+
+Rules (see DESIGN.md "Configuration rules"):
+- Nothing is read at import time (``chalice package`` imports app.py). ``Settings`` reads the
+  environment when a value is asked for, and an explicit override beats the environment.
+- Defaults live here, not in ``.chalice/config.json``: the ``local`` stage sets only
+  ``PODCASTO_STAGE``, so locally the process environment always wins.
+- A secret has one name. Locally it is given as ``NAME``; on AWS as ``NAME_SECRET_ARN``
+  (Secrets Manager) or ``NAME_PARAMETER`` (SSM, SecureString). It is resolved once and cached;
+  errors name the variable, never its value.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping
+
+from chalicelib.errors import ConfigurationError
+
+# name: (default, description) — the README's configuration table is generated from this.
+SETTINGS: dict[str, tuple[str | None, str]] = {
+    "PODCASTO_STAGE": ("local", "Stage marker set by .chalice/config.json: local, dev or prod."),
+    "PODCASTO_HOME": ("~/.podcasto", "Runtime state (SQLite file, local S3 spool). Outside the source tree."),
+    "EPISODE_STORE": (None, "sqlite or supabase. Default: sqlite on the local stage, supabase on AWS stages."),
+    "SQLITE_PATH": (None, "SQLite episode store file. Default: $PODCASTO_HOME/podcasto.db."),
+    "SUPABASE_URL": (None, "Supabase project URL (EPISODE_STORE=supabase)."),
+    "SUPABASE_KEY": (None, "Supabase service-role key. Secret: also SUPABASE_KEY_SECRET_ARN / SUPABASE_KEY_PARAMETER."),
+    "CONTENT_BUCKET": ("podcasto-local", "S3 bucket for content bundles, audio and transcripts."),
+    "S3_ENDPOINT_URL": (None, "S3 endpoint override; the local engine points it at its loopback server."),
+    "AWS_REGION": ("us-east-1", "AWS region for S3, Step Functions and providers."),
+    "STATE_MACHINE_ARN": (None, "The workflow to start (set by the deploy template or the local engine)."),
+    "SFN_ENDPOINT_URL": (None, "Step Functions endpoint override; the local engine sets it."),
+    "SCRIPT_WRITER": ("offline", "Script writer: offline."),
+    "SPEECH_PROVIDER": ("espeak", "Speech engine: espeak (offline, local only)."),
+    "MIN_TEXT_LENGTH": ("0", "Drop text-only messages shorter than this many characters."),
+    "BLOCKED_DOMAINS": ("", "Comma-separated link domains whose messages are dropped."),
+    "MAX_MESSAGES": ("2000", "Cap on messages kept in one episode's bundle (the rest are recorded as over_cap)."),
+    "MAX_BUNDLE_BYTES": ("5000000", "Cap on a content bundle's serialised size."),
+    "TARGET_SECONDS": (None, "Target episode duration; unset: the length follows the content."),
+    "MP3_BITRATE_KBPS": ("64", "MP3 bitrate."),
+    "LOG_LEVEL": ("INFO", "Log level for the JSON logs."),
+}
+
+AWS_STAGES = ("dev", "prod")
+
+
+def _resolve_secret_from_aws(kind: str, ref: str, region: str) -> str:
+    """Fetch a secret from Secrets Manager or SSM. Imported lazily: boto3 is only needed on AWS."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        if kind == "SECRET_ARN":
+            client = boto3.client("secretsmanager", region_name=region)
+            return client.get_secret_value(SecretId=ref)["SecretString"]
+        client = boto3.client("ssm", region_name=region)
+        return client.get_parameter(Name=ref, WithDecryption=True)["Parameter"]["Value"]
+    except (BotoCoreError, ClientError, KeyError) as exc:
+        # Name the reference (an ARN or parameter name is not secret); never the value.
+        raise ConfigurationError(f"could not read the secret referenced by {ref!r} ({type(exc).__name__})") from exc
+
+
+@dataclass
+class Settings:
+    """Lazy, cached view of the configuration. ``overrides`` beat the environment."""
+
+    overrides: Mapping[str, str] | None = None
+    environ: Mapping[str, str] | None = None
+    secret_resolver: Callable[[str, str, str], str] = _resolve_secret_from_aws
+
+    def __post_init__(self) -> None:
+        self._secrets: dict[str, str] = {}
+
+    # -- raw access ---------------------------------------------------------------------------
+    def get(self, name: str) -> str | None:
+        if name not in SETTINGS:
+            raise KeyError(f"unknown setting {name}")
+        if self.overrides and name in self.overrides and self.overrides[name] is not None:
+            return str(self.overrides[name])
+        env = os.environ if self.environ is None else self.environ
+        value = env.get(name)
+        if value is not None and value != "":
+            return value
+        return SETTINGS[name][0]
+
+    def require(self, name: str) -> str:
+        value = self.get(name)
+        if value is None or value == "":
+            raise ConfigurationError(f"{name} is not set")
+        return value
+
+    def integer(self, name: str, *, minimum: int = 0) -> int:
+        raw = self.get(name)
+        try:
+            value = int(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"{name} must be a whole number") from None
+        if value < minimum:
+            raise ConfigurationError(f"{name} must be at least {minimum}")
+        return value
+
+    def optional_float(self, name: str) -> float | None:
+        raw = self.get(name)
+        if raw is None:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigurationError(f"{name} must be a number") from None
+        if value <= 0:
+            raise ConfigurationError(f"{name} must be positive")
+        return value
+
+    def secret(self, name: str) -> str:
+        """``NAME`` locally, else ``NAME_SECRET_ARN`` / ``NAME_PARAMETER``; resolved once."""
+        if name in self._secrets:
+            return self._secrets[name]
+        env = os.environ if self.environ is None else self.environ
+        value = (self.overrides or {}).get(name) or env.get(name)
+        if not value:
+            for kind in ("SECRET_ARN", "PARAMETER"):
+                ref = env.get(f"{name}_{kind}")
+                if ref:
+                    value = self.secret_resolver(kind, ref, self.region)
+                    break
+        if not value:
+            raise ConfigurationError(
+                f"{name} is not set (give {name}, {name}_SECRET_ARN or {name}_PARAMETER)"
+            )
+        self._secrets[name] = value
+        return value
+
+    # -- typed views --------------------------------------------------------------------------
+    @property
+    def stage(self) -> str:
+        return self.get("PODCASTO_STAGE") or "local"
+
+    @property
+    def region(self) -> str:
+        return self.get("AWS_REGION") or "us-east-1"
+
+    @property
+    def home(self) -> Path:
+        return Path(self.get("PODCASTO_HOME") or "~/.podcasto").expanduser()
+
+    @property
+    def episode_store(self) -> str:
+        value = self.get("EPISODE_STORE") or ("supabase" if self.stage in AWS_STAGES else "sqlite")
+        if value not in ("sqlite", "supabase"):
+            raise ConfigurationError("EPISODE_STORE must be sqlite or supabase")
+        return value
+
+    @property
+    def sqlite_path(self) -> Path:
+        raw = self.get("SQLITE_PATH")
+        return Path(raw).expanduser() if raw else self.home / "podcasto.db"
+
+    @property
+    def bucket(self) -> str:
+        return self.require("CONTENT_BUCKET")
+
+    @property
+    def blocked_domains(self) -> tuple[str, ...]:
+        raw = self.get("BLOCKED_DOMAINS") or ""
+        return tuple(d.strip().lower() for d in raw.split(",") if d.strip())

@@ -1,0 +1,103 @@
+"""Build every seam from configuration — the one place that chooses implementations.
+
+Each seam is built on first use and imports its implementation lazily, so a Lambda only pays
+for (and only bundles the imports of) what it touches: the API never imports Telethon, audio
+or Supabase code it does not call.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+
+from chalicelib.config import Settings
+from chalicelib.errors import ConfigurationError, InvalidInput
+from chalicelib.stores.episodes import EpisodeStore, Podcast
+
+
+class Services:
+    def __init__(self, settings: Settings | None = None, **overrides):
+        """``overrides`` replace a seam by attribute name (tests, the local engine)."""
+        self.settings = settings or Settings()
+        for name, value in overrides.items():
+            setattr(self, name, value)
+
+    @cached_property
+    def episodes(self) -> EpisodeStore:
+        if self.settings.episode_store == "supabase":
+            from chalicelib.stores.supabase_store import SupabaseEpisodeStore
+
+            return SupabaseEpisodeStore.from_settings(
+                self.settings.require("SUPABASE_URL"), self.settings.secret("SUPABASE_KEY")
+            )
+        from chalicelib.stores.sqlite_store import SqliteEpisodeStore
+
+        return SqliteEpisodeStore(str(self.settings.sqlite_path))
+
+    @cached_property
+    def s3_client(self):
+        import boto3
+
+        return boto3.client(
+            "s3",
+            region_name=self.settings.region,
+            endpoint_url=self.settings.get("S3_ENDPOINT_URL"),
+        )
+
+    @cached_property
+    def objects(self):
+        from chalicelib.stores.objects import S3ObjectStore
+
+        return S3ObjectStore(self.s3_client, self.settings.bucket)
+
+    def source_for(self, podcast: Podcast):
+        """The content source a podcast's ``sources`` describe."""
+        exports = [s for s in podcast.sources if isinstance(s, dict) and "export" in s]
+        if exports:
+            from chalicelib.sources.export import TelegramExportSource
+
+            return TelegramExportSource(exports[0]["export"], chat=exports[0].get("chat"))
+        raise InvalidInput(f"podcast {podcast.id!r} has no usable content source")
+
+    @property
+    def bundle_limits(self) -> dict:
+        return {
+            "min_text_length": self.settings.integer("MIN_TEXT_LENGTH"),
+            "blocked_domains": self.settings.blocked_domains,
+            "max_messages": self.settings.integer("MAX_MESSAGES", minimum=1),
+            "max_bytes": self.settings.integer("MAX_BUNDLE_BYTES", minimum=1000),
+        }
+
+    @cached_property
+    def writer(self):
+        name = self.settings.get("SCRIPT_WRITER")
+        if name == "offline":
+            from chalicelib.script.offline import OfflineScriptWriter
+
+            return OfflineScriptWriter()
+        raise ConfigurationError("SCRIPT_WRITER must be offline")
+
+    @cached_property
+    def speech(self):
+        name = self.settings.get("SPEECH_PROVIDER")
+        if name == "espeak":
+            from chalicelib.audio.espeak import EspeakSpeech
+
+            return EspeakSpeech()
+        raise ConfigurationError("SPEECH_PROVIDER must be espeak")
+
+
+_current: Services | None = None
+
+
+def services() -> Services:
+    """The process's services, built on first use (a Lambda container reuses them)."""
+    global _current
+    if _current is None:
+        _current = Services()
+    return _current
+
+
+def use_services(new: Services | None) -> Services | None:
+    """Install ``new`` as the process's services (local engine, tests); returns the previous."""
+    global _current
+    previous, _current = _current, new
+    return previous

@@ -1,0 +1,128 @@
+"""The status-moving Task states: each is one compare-and-set on the episode store.
+
+Status only moves forward (chalicelib.domain). A step repeated by a Lambda retry with the same
+execution id is a no-op in the store, so at-least-once delivery is safe.
+"""
+from __future__ import annotations
+
+import json
+
+from chalicelib.domain import COMPLETED, CONTENT_COLLECTED, FAILED, PENDING, PROCESSING, TERMINAL
+from chalicelib.errors import StatusConflict
+from chalicelib.stores.episodes import EpisodeStore
+
+MAX_CAUSE_CHARS = 2000
+
+
+def mark_content_collected(event: dict, *, episodes: EpisodeStore) -> dict:
+    content = event["content"]
+    episode = episodes.transition(
+        event["episode"]["episode_id"],
+        expected=PENDING,
+        to=CONTENT_COLLECTED,
+        execution_id=event["execution_id"],
+        detail=f"{content.get('messages')} messages in {content['key']}",
+        content_key=content["key"],
+        content_etag=content["etag"],
+    )
+    return {"status": episode.status}
+
+
+def mark_processing(event: dict, *, episodes: EpisodeStore) -> dict:
+    episode = episodes.transition(
+        event["episode"]["episode_id"],
+        expected=CONTENT_COLLECTED,
+        to=PROCESSING,
+        execution_id=event["execution_id"],
+    )
+    return {"status": episode.status}
+
+
+def mark_completed(event: dict, *, episodes: EpisodeStore) -> dict:
+    audio = event["audio"]
+    episode = episodes.transition(
+        event["episode"]["episode_id"],
+        expected=PROCESSING,
+        to=COMPLETED,
+        execution_id=event["execution_id"],
+        detail=f"{audio['duration_seconds']:.1f} s of audio",
+        audio_key=audio["audio_key"],
+        transcript_key=audio["transcript_key"],
+        duration_seconds=audio["duration_seconds"],
+    )
+    return {"status": episode.status}
+
+
+def mark_failed(event: dict, *, episodes: EpisodeStore) -> dict:
+    """Record why the execution failed on its episode; return the error for the Fail state.
+
+    ``event["state"]`` is the whole state data; ``state["failures"]`` holds one entry keyed by
+    the failed state's name (each Catch writes to ``$.failures.<StateName>``). When there is no
+    episode (invalid input) or another execution owns it, nothing is written.
+    """
+    state = event.get("state") or {}
+    failed_state, failure = next(iter((state.get("failures") or {"Unknown": {}}).items()))
+    error = failure.get("Error") or "States.Unknown"
+    cause = clean_cause(failure.get("Cause"))
+    episode_id = (state.get("episode") or {}).get("episode_id")
+    if episode_id:
+        record_failure(
+            episodes,
+            episode_id,
+            execution_id=event["execution_id"],
+            error=error,
+            cause=cause,
+            failed_state=failed_state,
+        )
+    return {"Error": error, "Cause": cause, "State": failed_state}
+
+
+def record_failure(
+    episodes: EpisodeStore,
+    episode_id: str,
+    *,
+    execution_id: str,
+    error: str,
+    cause: str,
+    failed_state: str | None,
+) -> bool:
+    """Move a non-terminal episode owned by ``execution_id`` (or by nobody) to failed.
+
+    Returns whether it wrote. Retries the compare-and-set when the status moved under us.
+    """
+    for _ in range(3):
+        episode = episodes.get_episode(episode_id)
+        if episode is None or episode.status in TERMINAL:
+            return False
+        if episode.execution_id not in (None, execution_id):
+            return False  # another execution owns it: its own failure path will report
+        try:
+            episodes.transition(
+                episode_id,
+                expected=episode.status,
+                to=FAILED,
+                execution_id=execution_id,
+                detail=f"{error} in {failed_state}" if failed_state else error,
+                error=error,
+                cause=cause,
+                failed_state=failed_state,
+            )
+            return True
+        except StatusConflict:
+            continue
+    return False
+
+
+def clean_cause(cause: object) -> str:
+    """A Lambda error's Cause is the runtime's JSON ({errorMessage, errorType, stackTrace}):
+    keep the message, never the stack trace, which must not reach users."""
+    if not cause:
+        return ""
+    text = str(cause)
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and "errorMessage" in parsed:
+        text = str(parsed["errorMessage"])
+    return text[:MAX_CAUSE_CHARS]

@@ -1,0 +1,53 @@
+"""ValidateEpisode: check the execution input, create the episode if absent, claim it."""
+from __future__ import annotations
+
+from chalicelib.domain import Window, window_from_request
+from chalicelib.episode_request import parse_episode_request
+from chalicelib.errors import NotFound
+from chalicelib.stores.episodes import Episode, EpisodeStore, Podcast
+
+
+def validate_episode(event: dict, *, episodes: EpisodeStore) -> dict:
+    """``event``: {"input": <execution input>, "execution_id": <execution ARN>}.
+
+    Invalid input raises ``InvalidInput`` before anything is written. Returns the episode
+    reference the later states pass along (and, on a retry, the content already in S3).
+    """
+    request = parse_episode_request(event.get("input"))
+    execution_id = event["execution_id"]
+    podcast = episodes.get_podcast(request.podcast_id)
+    if podcast is None:
+        raise NotFound(f"podcast_id {request.podcast_id!r} does not exist")
+    episode = episodes.get_episode(request.episode_id) if request.episode_id else None
+    if episode is None:
+        episode, _ = episodes.create_episode(
+            podcast_id=podcast.id,
+            language=request.language or podcast.language,
+            format=request.format or podcast.format,
+            window=request.window or default_window(podcast),
+            episode_id=request.episode_id,
+        )
+    elif episode.podcast_id != podcast.id:
+        raise NotFound(f"episode_id {episode.id} does not belong to podcast_id {podcast.id!r}")
+    episode = episodes.claim(episode.id, execution_id)
+    return episode_ref(episode)
+
+
+def default_window(podcast: Podcast) -> Window:
+    """The podcast's ``days_back`` ending now; a podcast without one takes everything."""
+    if podcast.days_back:
+        return window_from_request(days_back=podcast.days_back)
+    return Window(None, None)
+
+
+def episode_ref(episode: Episode) -> dict:
+    content = None
+    if episode.content_key and episode.content_etag:
+        content = {"key": episode.content_key, "etag": episode.content_etag}
+    return {
+        "episode_id": episode.id,
+        "podcast_id": episode.podcast_id,
+        "language": episode.language,
+        "format": episode.format,
+        "content": content,
+    }

@@ -1,0 +1,272 @@
+"""The local engine: the real statemachine.asl.json on moto's Step Functions interpreter, with
+its Task states answered in-process by the Chalice app's own handlers. Dev-only: never imported
+by anything under chalicelib/ or app.py.
+
+How it works (measured facts in DESIGN.md "Local engine"):
+- moto's server runs in this process on loopback (``ThreadedMotoServer``) with moto's
+  ``execute_state_machine`` switch on, so executions really run the ASL: Retry, Catch,
+  ResultPath, timeouts, Map, Choice, Wait.
+- moto's interpreter calls ``lambda.invoke`` through boto3. A botocore ``before-send`` handler
+  for ``lambda.Invoke`` answers it by running the app handler named in the function ARN, and
+  replies as the Lambda runtime does: 200 + JSON, or 200 + ``X-Amz-Function-Error: Unhandled``
+  + ``{"errorMessage", "errorType", "stackTrace"}`` (so the exception class name becomes the ASL
+  error name, exactly as on AWS).
+- Only the S3 and Step Functions clients this engine builds point at the loopback server (by
+  endpoint URL, with throwaway credentials); any other boto3 client still reaches AWS.
+- ``time_scale`` compresses Retry and Wait sleeps (tests use ~0.001). It patches two moto
+  internals, which is why moto is pinned exactly in requirements-dev.txt.
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import threading
+import time
+import traceback
+import uuid
+from pathlib import Path
+from typing import Callable
+from urllib.parse import unquote
+
+import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.handlers import BUILTIN_HANDLERS
+
+ROOT = Path(__file__).resolve().parent.parent
+ASL_PATH = ROOT / "statemachine.asl.json"
+ACCOUNT = "123456789012"
+STATE_MACHINE_NAME = "podcasto-local"
+_LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+_FUNCTION_RE = re.compile(r"/functions/([^/]+)/invocations")
+_PLACEHOLDER_RE = re.compile(r"\$\{(\w+)Arn\}")
+END_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+# The one engine whose app answers lambda.Invoke in this process (moto's server is a singleton
+# per process as well).
+_active: "LocalEngine | None" = None
+
+
+def function_name_for(placeholder: str) -> str:
+    """``CollectContent`` → ``collect_content``: the Chalice ``@app.lambda_function`` name."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", placeholder).lower()
+
+
+class _RawBody(io.BytesIO):
+    """The raw body botocore reads a response from (``read`` and ``stream``)."""
+
+    def stream(self, **_):
+        yield self.read()
+
+
+def _answer_lambda_invoke(request, **_kwargs):
+    """botocore ``before-send`` handler: run the named app handler in-process."""
+    engine = _active
+    if engine is None:
+        return None  # no local engine: let the call go where it was going
+    match = _FUNCTION_RE.search(request.url)
+    name = unquote(match.group(1)).split(":")[-1] if match else ""
+    payload = json.loads(request.body or b"{}") if request.body else {}
+    status, headers, body = engine.invoke(name, payload)
+    return AWSResponse(request.url, status, headers, _RawBody(body))
+
+
+_handler_installed = False
+
+
+def _install_lambda_dispatch() -> None:
+    """Register the handler for every boto3 client created from now on, as moto does its own."""
+    global _handler_installed
+    if _handler_installed:
+        return
+    BUILTIN_HANDLERS.append(("before-send.lambda.Invoke", _answer_lambda_invoke))
+    boto3.DEFAULT_SESSION = None  # the next boto3.client() builds a session with the handler
+    _handler_installed = True
+
+
+def _compress_sleeps(scale: float) -> None:
+    """Scale moto's Retry interval sleeps and Wait states by ``scale``."""
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+
+    class _ScaledTime:
+        def sleep(self, seconds: float) -> None:
+            time.sleep(seconds * scale)
+
+        def __getattr__(self, name):
+            return getattr(time, name)
+
+    retrier_decl.time = _ScaledTime()
+
+    def _wait_interval(self, env, wait_seconds):
+        if wait_seconds > 0:
+            env.program_state_event.wait(wait_seconds * scale)
+
+    wait_function.WaitFunction._wait_interval = _wait_interval
+
+
+class LocalEngine:
+    """Run executions of the real ASL file against ``app``'s handlers, all in this process."""
+
+    def __init__(
+        self,
+        app,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        region: str = "us-east-1",
+        bucket: str = "podcasto-local",
+        time_scale: float = 1.0,
+        asl_path: Path = ASL_PATH,
+        on_execution_end: Callable[[dict], None] | None = None,
+    ):
+        self.app = app
+        self.host, self.port, self.region, self.bucket = host, port, region, bucket
+        self.time_scale = time_scale
+        self.asl_path = asl_path
+        self.on_execution_end = on_execution_end
+        self.invocations: list[tuple[str, dict]] = []  # (function name, payload), in call order
+        self.task_seconds = 0.0  # time spent inside task handlers
+        self._lock = threading.Lock()
+        self._server = None
+        self.endpoint = ""
+        self.state_machine_arn = ""
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> "LocalEngine":
+        global _active
+        from moto.core.config import default_user_config
+        from moto.server import ThreadedMotoServer
+
+        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+        # werkzeug logs one line per request on loopback: noise, not information.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        # moto's interpreter logs every task failure with its whole parse tree; the execution
+        # history already records the error and cause.
+        logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
+        _install_lambda_dispatch()
+        if self.time_scale != 1.0:
+            _compress_sleeps(self.time_scale)
+        self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        _active = self
+        self.s3 = self.client("s3")
+        self.sfn = self.client("stepfunctions")
+        self.s3.create_bucket(Bucket=self.bucket)
+        self.state_machine_arn = self.sfn.create_state_machine(
+            name=STATE_MACHINE_NAME,
+            definition=self.definition(),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/podcasto-local-states",
+        )["stateMachineArn"]
+        return self
+
+    def stop(self) -> None:
+        global _active
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if _active is self:
+            _active = None
+
+    def __enter__(self) -> "LocalEngine":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def client(self, service: str):
+        """A boto3 client for the loopback server (throwaway credentials, never the user's)."""
+        return boto3.client(
+            service, region_name=self.region, endpoint_url=self.endpoint, **_LOCAL_CREDENTIALS
+        )
+
+    def definition(self) -> str:
+        """The ASL file with each ``${NameArn}`` replaced by a local function ARN."""
+        text = self.asl_path.read_text()
+        return _PLACEHOLDER_RE.sub(
+            lambda m: f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{function_name_for(m.group(1))}",
+            text,
+        )
+
+    # -- Lambda ------------------------------------------------------------------------------
+    def invoke(self, name: str, payload: dict) -> tuple[int, dict, bytes]:
+        """Run one handler as the Lambda runtime would; returns (status, headers, body)."""
+        from chalice.test import LambdaContext
+
+        handler = self.app.handler_map.get(name)
+        if handler is None:
+            body = {"Message": f"Function not found: {name}", "Type": "User"}
+            return 404, {"x-amzn-errortype": "ResourceNotFoundException"}, json.dumps(body).encode()
+        with self._lock:
+            self.invocations.append((name, payload))
+        started = time.perf_counter()
+        try:
+            result = handler(payload, LambdaContext(name, memory_size=1024))
+            return 200, {}, json.dumps(result).encode()
+        except Exception as exc:  # noqa: BLE001 - the Lambda runtime reports every exception
+            error = {
+                "errorMessage": str(exc),
+                "errorType": type(exc).__name__,
+                "stackTrace": traceback.format_tb(exc.__traceback__),
+            }
+            return 200, {"X-Amz-Function-Error": "Unhandled"}, json.dumps(error).encode()
+        finally:
+            with self._lock:
+                self.task_seconds += time.perf_counter() - started
+
+    # -- executions ----------------------------------------------------------------------------
+    def start_execution(self, execution_input: dict, *, name: str | None = None) -> str:
+        """Start an execution; always named (moto names unnamed ones "None")."""
+        return self.sfn.start_execution(
+            stateMachineArn=self.state_machine_arn,
+            name=name or f"local-{uuid.uuid4()}",
+            input=json.dumps(execution_input),
+        )["executionArn"]
+
+    def wait(self, execution_arn: str, *, timeout: float = 300, on_event=None) -> dict:
+        """Block until the execution ends; ``on_event`` sees each history event once."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while True:
+            description = self.sfn.describe_execution(executionArn=execution_arn)
+            if on_event is not None:
+                events = self.history(execution_arn)
+                for event in events[seen:]:
+                    on_event(event)
+                seen = len(events)
+            if description["status"] in END_STATUSES:
+                if on_event is not None:
+                    for event in self.history(execution_arn)[seen:]:
+                        on_event(event)
+                return description
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {execution_arn} still running after {timeout} s")
+            time.sleep(0.02)
+
+    def history(self, execution_arn: str) -> list[dict]:
+        events, token = [], None
+        while True:
+            kwargs = {"executionArn": execution_arn, "maxResults": 1000}
+            if token:
+                kwargs["nextToken"] = token
+            page = self.sfn.get_execution_history(**kwargs)
+            events.extend(page["events"])
+            token = page.get("nextToken")
+            if not token:
+                return events
+
+    def states_passed(self, execution_arn: str) -> list[str]:
+        """Names of the states the execution entered, in order."""
+        return [
+            e["stateEnteredEventDetails"]["name"]
+            for e in self.history(execution_arn)
+            if "stateEnteredEventDetails" in e
+        ]
+
+    def run(self, execution_input: dict, *, name: str | None = None, timeout: float = 300,
+            on_event=None) -> dict:
+        arn = self.start_execution(execution_input, name=name)
+        return self.wait(arn, timeout=timeout, on_event=on_event)
