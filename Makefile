@@ -1,0 +1,44 @@
+# podcasto — every command sets up what it needs (idempotently) on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# The stamp changes with the requirements, so an edited requirements file reinstalls.
+REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(REQ_HASH)
+
+.PHONY: setup demo generate test bench clean
+.DEFAULT_GOAL := demo
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP)
+
+## make demo: one episode of the bundled example export through the local engine, into out/
+demo: setup
+	$(PY) -m podcasto_local.cli demo --out out
+
+## make generate EXPORT=<result.json> OUT=<dir> [CHAT=..] [LANGUAGE=en|he] [FORMAT=dialogue|narrator]
+##               [START=.. END=.. | DAYS_BACK=..]
+generate: setup
+	@test -n "$(EXPORT)" || { echo "usage: make generate EXPORT=<result.json> OUT=<dir> [CHAT=..] [LANGUAGE=en|he] [FORMAT=dialogue|narrator] [START=.. END=.. | DAYS_BACK=..]" >&2; exit 2; }
+	$(PY) -m podcasto_local.cli generate --export "$(EXPORT)" --out "$(or $(OUT),out)" \
+	  $(if $(CHAT),--chat "$(CHAT)") $(if $(LANGUAGE),--language "$(LANGUAGE)") \
+	  $(if $(FORMAT),--format "$(FORMAT)") $(if $(START),--start-date "$(START)") \
+	  $(if $(END),--end-date "$(END)") $(if $(DAYS_BACK),--days-back "$(DAYS_BACK)")
+
+## make test: the whole suite
+test: setup
+	$(PY) -m pytest -q
+
+## make bench: print the benchmarks' figures
+bench: setup
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf out dist .pytest_cache
+
+-include mk/*.mk

@@ -1,0 +1,183 @@
+"""`make demo` / `make generate`: one episode through the local engine, results in a folder.
+
+Dev-only. Runs the real ASL on the local engine, the app's real handlers, the configured
+episode store (SQLite by default), moto's S3 on loopback, and leaves in OUT:
+podcast.mp3, transcript.txt and episode.json.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from chalicelib.config import Settings
+from chalicelib.domain import new_episode_id
+from chalicelib.errors import PodcastoError
+from chalicelib.factory import Services, use_services
+from chalicelib.stores.episodes import Podcast
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_EXPORT = ROOT / "examples" / "demo-export" / "result.json"
+
+
+def export_title(path: Path, chat: str | None) -> str:
+    """The chat's name from the export, for the episode's intro and ID3 tags."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return path.parent.name
+    if "messages" in data:
+        return data.get("name") or path.parent.name
+    chats = (data.get("chats") or {}).get("list") or []
+    for chat_data in chats:
+        if chat in (chat_data.get("name"), str(chat_data.get("id"))):
+            return chat_data.get("name") or path.parent.name
+    channels = [c for c in chats if str(c.get("type", "")).endswith("channel")]
+    return channels[0].get("name", path.parent.name) if len(channels) == 1 else path.parent.name
+
+
+def podcast_for_export(path: Path, *, chat: str | None, language: str, format: str) -> Podcast:
+    """A podcast record for an export file: the id is derived from the file and chat, so
+    repeated runs on the same export reuse one podcast."""
+    digest = hashlib.sha256(f"{path}\0{chat or ''}".encode()).hexdigest()[:12]
+    return Podcast(
+        id=f"export-{digest}",
+        title=export_title(path, chat),
+        language=language,
+        format=format,
+        hosts=[],
+        sources=[{"export": str(path), "chat": chat}],
+        days_back=None,  # an export's default window is the whole export
+        frequency_days=None,
+    )
+
+
+class StatePrinter:
+    """Prints a line as each state starts and ends (and each failed attempt)."""
+
+    def __init__(self, stream=sys.stdout):
+        self.stream = stream
+        self.started: dict[str, float] = {}
+
+    def __call__(self, event: dict) -> None:
+        if "stateEnteredEventDetails" in event:
+            name = event["stateEnteredEventDetails"]["name"]
+            self.started[name] = time.perf_counter()
+            print(f"  -> {name}", file=self.stream, flush=True)
+        elif "stateExitedEventDetails" in event:
+            name = event["stateExitedEventDetails"]["name"]
+            took = (time.perf_counter() - self.started.get(name, time.perf_counter())) * 1000
+            print(f"  <- {name} ({took:.0f} ms)", file=self.stream, flush=True)
+        elif event["type"] in ("LambdaFunctionFailed", "LambdaFunctionTimedOut"):
+            details = event.get("lambdaFunctionFailedEventDetails") or event.get(
+                "lambdaFunctionTimedOutEventDetails", {}
+            )
+            print(f"     attempt failed: {details.get('error')}", file=self.stream, flush=True)
+
+
+def run_episode(args: argparse.Namespace) -> int:
+    from app import app
+    from podcasto_local.engine import LocalEngine
+
+    export = Path(args.export).expanduser().resolve()
+    out = Path(args.out).expanduser().resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    settings = Settings()
+    podcast = podcast_for_export(
+        export, chat=args.chat, language=args.language or "en", format=args.format or "dialogue"
+    )
+    execution_input: dict = {"podcast_id": podcast.id, "episode_id": new_episode_id()}
+    for field in ("language", "format", "start_date", "end_date", "days_back"):
+        if getattr(args, field) is not None:
+            execution_input[field] = getattr(args, field)
+
+    with LocalEngine(app, bucket=settings.bucket, region=settings.region) as engine:
+        services = Services(settings, s3_client=engine.client("s3"))
+        previous = use_services(services)
+        try:
+            services.episodes.put_podcast(podcast)
+            print(f"podcasto: episode {execution_input['episode_id']} of {export}", flush=True)
+            description = engine.run(
+                execution_input, name=f"episode-{execution_input['episode_id']}",
+                on_event=StatePrinter(),
+            )
+            return write_results(services, engine, description, execution_input, out)
+        finally:
+            use_services(previous)
+
+
+def write_results(services, engine, description: dict, execution_input: dict, out: Path) -> int:
+    episode = services.episodes.get_episode(execution_input["episode_id"])
+    result = {
+        "episode_id": execution_input["episode_id"],
+        "status": episode.status if episode else "not_created",
+        "execution_arn": description["executionArn"],
+        "execution_status": description["status"],
+        "audio_path": None,
+        "transcript_path": None,
+        "duration_seconds": episode.duration_seconds if episode else None,
+        "error": episode.error if episode else description.get("error"),
+        "cause": episode.cause if episode else description.get("cause"),
+        "failed_state": episode.failed_state if episode else None,
+        "status_history": services.episodes.history(episode.id) if episode else [],
+        "states": engine.states_passed(description["executionArn"]),
+    }
+    if episode and episode.audio_key:
+        with open(out / "podcast.mp3", "wb") as audio:
+            services.objects.download(episode.audio_key, audio)
+        result["audio_path"] = "podcast.mp3"
+    if episode and episode.transcript_key:
+        with open(out / "transcript.txt", "wb") as transcript:
+            services.objects.download(episode.transcript_key, transcript)
+        result["transcript_path"] = "transcript.txt"
+    (out / "episode.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    if result["status"] == "completed":
+        print(
+            f"podcasto: completed, {result['duration_seconds']:.1f} s of audio in "
+            f"{out / 'podcast.mp3'}",
+            flush=True,
+        )
+        return 0
+    reason = result["cause"] or result["error"] or description["status"]
+    print(f"podcasto: episode {result['status']}: {result['error']}: {reason}", file=sys.stderr)
+    return 1
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="podcasto", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="one episode of the bundled example export into out/")
+    generate = sub.add_parser("generate", help="one episode of a Telegram Desktop export")
+    generate.add_argument("--export", required=True, help="path to the export's result.json")
+    for command in (demo, generate):
+        command.add_argument("--out", default=str(ROOT / "out"))
+        command.add_argument("--chat", default=None, help="chat name or id (full-account exports)")
+        command.add_argument("--language", choices=("en", "he"), default=None)
+        command.add_argument("--format", choices=("dialogue", "narrator"), default=None)
+        command.add_argument("--start-date", dest="start_date", default=None)
+        command.add_argument("--end-date", dest="end_date", default=None)
+        command.add_argument("--days-back", dest="days_back", type=int, default=None)
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        args.export = str(DEMO_EXPORT)
+    # Make passes unset variables as empty strings.
+    for field in ("chat", "language", "format", "start_date", "end_date"):
+        if getattr(args, field) == "":
+            setattr(args, field, None)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        return run_episode(args)
+    except PodcastoError as exc:
+        print(f"podcasto: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

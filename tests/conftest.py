@@ -1,0 +1,99 @@
+"""Shared fixtures: a local engine per test session, fresh services per test."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chalicelib.config import Settings
+from chalicelib.factory import Services, use_services
+from chalicelib.stores.episodes import Podcast
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """One local engine (moto server + real ASL) for the session, with sleeps compressed."""
+    from app import app
+    from podcasto_local.engine import LocalEngine
+
+    with LocalEngine(app, time_scale=0.001) as running:
+        yield running
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    """Defaults, with runtime state in the test's own folder and no outside environment."""
+    return Settings(environ={"PODCASTO_HOME": str(tmp_path / "home")})
+
+
+@pytest.fixture
+def services(engine, settings):
+    """Fresh services (own SQLite file) answering the engine's task invocations."""
+    built = Services(settings, s3_client=engine.client("s3"))
+    previous = use_services(built)
+    engine.invocations.clear()
+    yield built
+    use_services(previous)
+
+
+def write_export(folder: Path, messages: list[dict], *, name="Test Channel", chat_id=1001) -> Path:
+    """A single-chat Telegram Desktop export (result.json) holding ``messages``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "result.json"
+    data = {"name": name, "type": "public_channel", "id": chat_id, "messages": messages}
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def export_message(message_id: int, text, *, unixtime: int = 1763632800, **extra) -> dict:
+    """One message as Telegram Desktop writes it (``date`` local, ``date_unixtime`` UTC)."""
+    from datetime import datetime, timezone
+
+    return {
+        "id": message_id,
+        "type": "message",
+        "date": datetime.fromtimestamp(unixtime, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+        "date_unixtime": str(unixtime),
+        "from": "Test Channel",
+        "from_id": "channel1001",
+        "text": text,
+        **extra,
+    }
+
+
+@pytest.fixture
+def small_export(tmp_path) -> Path:
+    """Three short posts: enough for a whole episode in well under a second of synthesis."""
+    return write_export(
+        tmp_path / "export",
+        [
+            export_message(1, "Release 2.0 is out with faster builds.", unixtime=1763632800),
+            export_message(2, ["Read the notes at ", {"type": "link", "text": "https://example.com/notes"}],
+                           unixtime=1763636400),
+            export_message(3, "Thanks to 12 contributors this week.", unixtime=1763640000),
+        ],
+    )
+
+
+@pytest.fixture
+def podcast_for(services):
+    """Register a podcast reading ``export`` and return it."""
+
+    def make(export: Path, *, podcast_id="test-podcast", language="en", format="dialogue") -> Podcast:
+        podcast = Podcast(
+            id=podcast_id,
+            title="Test Podcast",
+            language=language,
+            format=format,
+            hosts=[],
+            sources=[{"export": str(export), "chat": None}],
+            days_back=None,
+        )
+        services.episodes.put_podcast(podcast)
+        return podcast
+
+    return make

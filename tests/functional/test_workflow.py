@@ -1,0 +1,213 @@
+"""The whole workflow on the real statemachine.asl.json, run by the local engine."""
+from __future__ import annotations
+
+import json
+import tempfile
+
+from mutagen.mp3 import MP3
+
+from chalicelib.errors import ContentNotReady, ScriptRejected, SourceUnavailable
+from chalicelib.stores.objects import S3ObjectStore
+
+HAPPY_STATES = [
+    "ValidateEpisode",
+    "ContentAlreadyCollected",
+    "CollectContent",
+    "WaitForContent",
+    "MarkContentCollected",
+    "MarkProcessing",
+    "GenerateAudio",
+    "MarkCompleted",
+    "EpisodeCompleted",
+]
+
+
+class EventuallyVisibleObjects:
+    """S3 as the old system met it: a just-uploaded content bundle stays invisible for the next
+    ``hidden_heads`` HEAD requests, and a read in that time fails as NoSuchKey did."""
+
+    def __init__(self, inner: S3ObjectStore, hidden_heads: int):
+        self.inner, self.hidden_heads = inner, hidden_heads
+        self.bucket = inner.bucket
+        self.hidden: dict[str, int] = {}
+        self.heads = 0
+        self.early_reads = 0
+
+    def put(self, key, body, *, content_type):
+        stored = self.inner.put(key, body, content_type=content_type)
+        if key.endswith("content.json"):
+            self.hidden[key] = self.hidden_heads
+        return stored
+
+    def head(self, key, *, etag=None):
+        self.heads += 1
+        if self.hidden.get(key, 0) > 0:
+            self.hidden[key] -= 1
+            return None
+        return self.inner.head(key, etag=etag)
+
+    def get(self, key, *, etag=None):
+        if self.hidden.get(key, 0) > 0:
+            self.early_reads += 1
+            raise ContentNotReady(f"NoSuchKey: {key}")
+        return self.inner.get(key, etag=etag)
+
+    def download(self, key, fileobj):
+        return self.inner.download(key, fileobj)
+
+    def presigned_url(self, key, *, expires_seconds):
+        return self.inner.presigned_url(key, expires_seconds=expires_seconds)
+
+
+def invoked(engine) -> list[str]:
+    return [name for name, _ in engine.invocations]
+
+
+def run(engine, execution_input):
+    description = engine.run(execution_input, timeout=120)
+    return description, engine.states_passed(description["executionArn"])
+
+
+def test_episode_completes_through_every_state_in_order(engine, services, small_export, podcast_for):
+    podcast = podcast_for(small_export)
+
+    description, states = run(engine, {"podcast_id": podcast.id})
+
+    assert description["status"] == "SUCCEEDED"
+    assert states == HAPPY_STATES
+    output = json.loads(description["output"])
+    episode = services.episodes.get_episode(output["episode"]["episode_id"])
+    assert episode.status == "completed"
+    assert [h["to_status"] for h in services.episodes.history(episode.id)] == [
+        "pending", "content_collected", "processing", "completed"]
+    assert episode.execution_id == description["executionArn"]
+    # The MP3 in S3 is real, and its duration is the one recorded.
+    with tempfile.NamedTemporaryFile(suffix=".mp3") as audio:
+        services.objects.download(episode.audio_key, audio)
+        audio.flush()
+        assert abs(MP3(audio.name).info.length - episode.duration_seconds) < 0.1
+    assert episode.duration_seconds > 1
+    transcript = services.objects.get(episode.transcript_key).decode("utf-8")
+    assert all(": " in line for line in transcript.splitlines())
+
+
+def test_race_regression_audio_waits_until_the_upload_is_visible(engine, services, small_export, podcast_for):
+    podcast = podcast_for(small_export)
+    services.objects = EventuallyVisibleObjects(services.objects, hidden_heads=3)
+
+    description, states = run(engine, {"podcast_id": podcast.id})
+
+    assert description["status"] == "SUCCEEDED"
+    assert services.objects.heads == 4  # three misses retried with backoff, then found
+    assert services.objects.early_reads == 0  # nobody read the bundle before it was visible
+    calls = invoked(engine)
+    assert calls.count("wait_for_content") == 4
+    assert calls.index("generate_audio") > max(i for i, c in enumerate(calls) if c == "wait_for_content")
+
+
+def test_object_that_never_appears_fails_the_episode_with_a_named_error(engine, services, small_export, podcast_for):
+    podcast = podcast_for(small_export)
+    services.objects = EventuallyVisibleObjects(services.objects, hidden_heads=10**6)
+
+    description, states = run(engine, {"podcast_id": podcast.id})
+
+    assert description["status"] == "FAILED"
+    assert description["error"] == "ContentNotReady"
+    assert "generate_audio" not in invoked(engine)
+    assert states[-2:] == ["MarkFailed", "EpisodeFailed"]
+    episode = services.episodes.get_episode(
+        next(p for n, p in engine.invocations if n == "collect_content")["episode"]["episode_id"])
+    assert episode.status == "failed"
+    assert episode.error == "ContentNotReady"
+    assert episode.failed_state == "WaitForContent"
+    # Bounded: the ASL's retrier gives up after its MaxAttempts.
+    assert 2 <= invoked(engine).count("wait_for_content") <= 10
+
+
+def test_transient_source_error_is_retried_then_succeeds(engine, services, small_export, podcast_for):
+    podcast = podcast_for(small_export)
+    real_source_for = services.source_for
+    failures = {"left": 2}
+
+    class Flaky:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def collect(self, window):
+            if failures["left"]:
+                failures["left"] -= 1
+                raise SourceUnavailable("telegram asked us to wait 60 s")
+            return self.inner.collect(window)
+
+    services.source_for = lambda p: Flaky(real_source_for(p))
+
+    description, _ = run(engine, {"podcast_id": podcast.id})
+
+    assert description["status"] == "SUCCEEDED"
+    assert invoked(engine).count("collect_content") == 3
+
+
+def test_permanent_error_marks_the_episode_failed_and_ends_in_fail(engine, services, small_export, podcast_for):
+    podcast = podcast_for(small_export)
+
+    class RefusingWriter:
+        def write(self, bundle, **kwargs):
+            raise ScriptRejected("turn 3 has no text")
+
+    services.writer = RefusingWriter()
+
+    description, states = run(engine, {"podcast_id": podcast.id})
+
+    assert description["status"] == "FAILED"
+    assert description["error"] == "ScriptRejected"
+    assert description["cause"] == "turn 3 has no text"  # the message, never a stack trace
+    assert invoked(engine).count("generate_audio") == 1  # permanent: not retried
+    assert states[-2:] == ["MarkFailed", "EpisodeFailed"]
+    episode_id = next(p for n, p in engine.invocations if n == "generate_audio")["episode"]["episode_id"]
+    episode = services.episodes.get_episode(episode_id)
+    assert (episode.status, episode.error, episode.cause, episode.failed_state) == (
+        "failed", "ScriptRejected", "turn 3 has no text", "GenerateAudio")
+    assert [h["to_status"] for h in services.episodes.history(episode_id)] == [
+        "pending", "content_collected", "processing", "failed"]
+
+
+def test_invalid_console_input_fails_with_invalid_input_and_writes_nothing(engine, services, small_export, podcast_for):
+    podcast = podcast_for(small_export)
+
+    description, states = run(engine, {"podcast_id": podcast.id, "days_back": -3})
+
+    assert description["status"] == "FAILED"
+    assert description["error"] == "InvalidInput"
+    assert "days_back" in description["cause"]
+    assert invoked(engine).count("validate_episode") == 1  # never retried
+    assert "collect_content" not in invoked(engine)
+    assert states == ["ValidateEpisode", "MarkFailed", "EpisodeFailed"]
+
+
+def test_window_without_messages_fails_the_episode_as_no_content(engine, services, small_export, podcast_for):
+    podcast = podcast_for(small_export)
+
+    description, _ = run(
+        engine, {"podcast_id": podcast.id, "start_date": "2020-01-01", "end_date": "2020-01-31"})
+
+    assert description["status"] == "FAILED"
+    assert description["error"] == "NoContent"
+    episode_id = next(p for n, p in engine.invocations if n == "collect_content")["episode"]["episode_id"]
+    episode = services.episodes.get_episode(episode_id)
+    assert episode.status == "failed"
+    assert episode.cause.startswith("no_content")
+
+
+def test_hebrew_export_end_to_end(engine, services, podcast_for):
+    from tests.conftest import EXAMPLES
+
+    podcast = podcast_for(EXAMPLES / "hebrew-export" / "result.json", podcast_id="hebrew", language="he")
+
+    description, _ = run(engine, {"podcast_id": podcast.id})
+
+    assert description["status"] == "SUCCEEDED"
+    episode_id = json.loads(description["output"])["episode"]["episode_id"]
+    episode = services.episodes.get_episode(episode_id)
+    assert episode.language == "he" and episode.duration_seconds > 1
+    transcript = services.objects.get(episode.transcript_key).decode("utf-8")
+    assert any("\u0590" <= ch <= "\u05ff" for ch in transcript)
