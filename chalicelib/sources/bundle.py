@@ -1,0 +1,206 @@
+"""The versioned content bundle: what a ``Collection`` becomes before it is stored in S3.
+
+Filtering happens here, once, for every source. Nothing is dropped silently: every message that
+is not in ``messages`` has an entry in ``filtered`` with its reason, so
+``counts.collected == counts.kept + counts.filtered`` always holds. Reasons:
+
+``service``/``unsupported``/``malformed``  skipped by the source itself (copied from the collection)
+``duplicate``       the same (channel, id) seen again
+``empty``           no text and no media
+``too_short``       text shorter than ``min_text_length`` and no media
+``blocked_domain``  a link to a blocked domain or one of its subdomains
+``duplicate_text``  the same normalised text as an earlier message (forwards, cross-posts)
+``over_cap``        beyond ``max_messages``: the oldest go, the newest stay
+``over_size``       the serialised bundle would exceed ``max_bytes``: the oldest go
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import datetime, timezone
+from typing import Iterable
+from urllib.parse import urlsplit
+
+from chalicelib.domain import Window
+from chalicelib.errors import SourceFailed
+from chalicelib.sources.base import Collection, Message
+
+SCHEMA_VERSION = 1
+
+# Direction marks and zero-width characters differ between copies of the same (often Hebrew)
+# text without changing what it says.
+_INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_SPACE_RE = re.compile(r"\s+")
+
+
+def message_to_json(m: Message) -> dict:
+    return {
+        "id": m.id,
+        "channel": m.channel,
+        "date": _iso(m.date),
+        "text": m.text,
+        "links": list(m.links),
+        "reply_to": m.reply_to,
+        "forwarded_from": m.forwarded_from,
+        "edited": _iso(m.edited) if m.edited else None,
+        "views": m.views,
+        "forwards": m.forwards,
+        "media": m.media.to_json() if m.media else None,
+    }
+
+
+def bundle_json_bytes(bundle: dict) -> bytes:
+    return json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def build_bundle(
+    collection: Collection,
+    *,
+    podcast_id: str,
+    episode_id: str,
+    window: Window,
+    title: str | None = None,
+    min_text_length: int = 0,
+    blocked_domains: Iterable[str] = (),
+    max_messages: int = 2000,
+    max_bytes: int = 5_000_000,
+) -> dict:
+    """Filter, de-duplicate and cap ``collection`` into the schema-1 bundle (messages oldest first).
+
+    Raises ``SourceFailed`` only when even a bundle with no messages exceeds ``max_bytes``.
+    """
+    blocked = _normalise_domains(blocked_domains)
+    filtered: list[dict] = [
+        {"id": s.get("id"), "channel": s.get("channel"), "reason": s.get("reason")}
+        for s in collection.skipped
+    ]
+
+    def drop(m: Message, reason: str) -> None:
+        filtered.append({"id": m.id, "channel": m.channel, "reason": reason})
+
+    seen_ids: set[tuple[str, int]] = set()
+    seen_texts: set[str] = set()
+    kept: list[Message] = []
+    # Oldest first, so "keep the earliest" of duplicate texts is simply "keep the first seen".
+    for m in sorted(collection.messages, key=lambda m: (m.date, m.channel, m.id)):
+        key = (m.channel, m.id)
+        if key in seen_ids:
+            drop(m, "duplicate")
+            continue
+        seen_ids.add(key)
+        text = m.text.strip()
+        if not text and m.media is None:
+            drop(m, "empty")
+            continue
+        if m.media is None and len(text) < min_text_length:
+            drop(m, "too_short")
+            continue
+        if blocked and any(_is_blocked(link, blocked) for link in m.links):
+            drop(m, "blocked_domain")
+            continue
+        normalised = normalise_text(text)
+        if normalised:
+            if normalised in seen_texts:
+                drop(m, "duplicate_text")
+                continue
+            seen_texts.add(normalised)
+        kept.append(m)
+
+    if max_messages >= 0 and len(kept) > max_messages:
+        cut = len(kept) - max_messages
+        for m in kept[:cut]:
+            drop(m, "over_cap")
+        kept = kept[cut:]
+
+    bundle = {
+        "schema_version": SCHEMA_VERSION,
+        "podcast_id": podcast_id,
+        "episode_id": episode_id,
+        "title": title,
+        "window": window.to_json(),
+        "channels": list(collection.channels),
+        "counts": {},
+        "filtered": filtered,
+        "messages": [message_to_json(m) for m in kept],
+    }
+    _fit(bundle, kept, max_bytes)
+    return bundle
+
+
+def normalise_text(text: str) -> str:
+    """The form two texts are compared in for ``duplicate_text``: case, spacing and marks aside."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE_RE.sub("", text)
+    return _SPACE_RE.sub(" ", text).strip().casefold()
+
+
+def _fit(bundle: dict, kept: list[Message], max_bytes: int) -> None:
+    """Drop the oldest messages (``over_size``) until the serialised bundle fits ``max_bytes``."""
+    messages = bundle["messages"]
+    filtered = bundle["filtered"]
+
+    def measure() -> int:
+        bundle["counts"] = {
+            "collected": len(messages) + len(filtered),
+            "kept": len(messages),
+            "filtered": len(filtered),
+        }
+        return len(bundle_json_bytes(bundle))
+
+    size = measure()
+    if size <= max_bytes:
+        return
+    # Estimate how many to drop from per-message sizes (one serialisation, not one per drop),
+    # then confirm; the count fields' digits can still move the total by a few bytes.
+    cost = [len(bundle_json_bytes(j)) + 1 for j in messages]
+    drop_count, excess = 0, size - max_bytes
+    while excess > 0 and drop_count < len(messages):
+        entry = {"id": kept[drop_count].id, "channel": kept[drop_count].channel,
+                 "reason": "over_size"}
+        excess -= cost[drop_count] - (len(bundle_json_bytes(entry)) + 1)
+        drop_count += 1
+    while True:
+        for m in kept[:drop_count]:
+            filtered.append({"id": m.id, "channel": m.channel, "reason": "over_size"})
+        del messages[:drop_count]
+        del kept[:drop_count]
+        size = measure()
+        if size <= max_bytes:
+            return
+        if not messages:
+            raise SourceFailed(
+                f"the content bundle needs {size} bytes without any message, over the "
+                f"{max_bytes}-byte limit; raise max_bytes or narrow the window"
+            )
+        drop_count = 1
+
+
+def _normalise_domains(domains: Iterable[str]) -> tuple[str, ...]:
+    result = []
+    for domain in domains:
+        domain = str(domain).strip().lower().rstrip(".")
+        domain = domain.removeprefix("*.").lstrip(".")
+        if domain:
+            result.append(domain)
+    return tuple(result)
+
+
+def _is_blocked(link: str, blocked: tuple[str, ...]) -> bool:
+    host = _host(link)
+    if not host:
+        return False
+    return any(host == domain or host.endswith("." + domain) for domain in blocked)
+
+
+def _host(link: str) -> str:
+    target = link if "//" in link else "//" + link
+    try:
+        host = urlsplit(target).hostname or ""
+    except ValueError:
+        return ""
+    return host.rstrip(".").lower()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,392 @@
+"""The embedded episode store: one SQLite file, safe across threads and processes.
+
+The database itself enforces the status rules, so a stray client (a shell, a test, a future
+tool) cannot break them either:
+
+- ``status`` has a CHECK constraint on the five statuses, and an episode is born ``pending``;
+- a BEFORE UPDATE trigger refuses any status change that is not a forward move. ``failed ->
+  pending`` passes only together with ``attempt_count = attempt_count + 1`` in the same
+  statement, which is what ``retry()`` writes; a plain ``SET status = 'pending'`` is refused.
+  ``attempt_count`` cannot change in any other statement;
+- AFTER triggers write one ``episode_status_history`` row per status change (creation included)
+  and maintain ``updated_at``. The history ``detail`` comes from ``episodes.status_detail``,
+  which every write of this store sets together with the status.
+
+Every write runs in ``BEGIN IMMEDIATE`` (one writer at a time, waiting up to ``busy_timeout``),
+with one connection per call so threads never share one. The file runs in WAL mode so readers
+do not block the writer.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from chalicelib.domain import PENDING, Window, new_episode_id
+from chalicelib.errors import NotFound, StatusConflict, StoreRejected, StoreUnavailable
+from chalicelib.stores.episodes import Episode, Podcast
+from chalicelib.stores.rows import (
+    check_fields,
+    check_new_episode,
+    check_podcast,
+    conflict,
+    episode_from_row,
+    history_from_row,
+    is_legal_move,
+)
+
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+_FORWARD = "'pending>content_collected', 'content_collected>processing', 'processing>completed', " \
+    "'pending>failed', 'content_collected>failed', 'processing>failed'"
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS podcasts (
+    id             TEXT PRIMARY KEY,
+    title          TEXT NOT NULL,
+    language       TEXT NOT NULL DEFAULT 'en' CHECK (language IN ('en', 'he')),
+    format         TEXT NOT NULL DEFAULT 'dialogue' CHECK (format IN ('dialogue', 'narrator')),
+    hosts          TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(hosts)),
+    sources        TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(sources)),
+    days_back      INTEGER CHECK (days_back IS NULL OR days_back > 0),
+    frequency_days INTEGER CHECK (frequency_days IS NULL OR frequency_days > 0),
+    paused         INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+    created_at     TEXT NOT NULL DEFAULT ({_NOW}),
+    updated_at     TEXT NOT NULL DEFAULT ({_NOW})
+);
+
+CREATE TABLE IF NOT EXISTS episodes (
+    id               TEXT PRIMARY KEY,
+    podcast_id       TEXT NOT NULL REFERENCES podcasts (id),
+    status           TEXT NOT NULL DEFAULT 'pending' CHECK (
+                         status IN ('pending', 'content_collected', 'processing', 'completed', 'failed')),
+    language         TEXT NOT NULL CHECK (language IN ('en', 'he')),
+    format           TEXT NOT NULL CHECK (format IN ('dialogue', 'narrator')),
+    window_start     TEXT,
+    window_end       TEXT,
+    content_key      TEXT,
+    content_etag     TEXT,
+    audio_key        TEXT,
+    duration_seconds REAL CHECK (duration_seconds IS NULL OR duration_seconds >= 0),
+    transcript_key   TEXT,
+    execution_id     TEXT,
+    error            TEXT,
+    cause            TEXT,
+    failed_state     TEXT,
+    attempt_count    INTEGER NOT NULL DEFAULT 1 CHECK (attempt_count >= 1),
+    idempotency_key  TEXT,
+    status_detail    TEXT,
+    created_at       TEXT NOT NULL DEFAULT ({_NOW}),
+    updated_at       TEXT NOT NULL DEFAULT ({_NOW}),
+    UNIQUE (podcast_id, idempotency_key)
+);
+
+CREATE TABLE IF NOT EXISTS episode_status_history (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    episode_id   TEXT NOT NULL REFERENCES episodes (id) ON DELETE CASCADE,
+    from_status  TEXT,
+    to_status    TEXT NOT NULL,
+    at           TEXT NOT NULL DEFAULT ({_NOW}),
+    execution_id TEXT,
+    detail       TEXT
+);
+CREATE INDEX IF NOT EXISTS episode_status_history_episode ON episode_status_history (episode_id, id);
+
+CREATE TRIGGER IF NOT EXISTS episodes_born_pending BEFORE INSERT ON episodes
+WHEN NEW.status IS NOT 'pending' OR NEW.attempt_count IS NOT 1
+BEGIN SELECT RAISE(ABORT, 'an episode starts pending, attempt 1'); END;
+
+CREATE TRIGGER IF NOT EXISTS episodes_status_forward BEFORE UPDATE OF status ON episodes
+WHEN NEW.status IS NOT OLD.status AND NOT (
+    OLD.status || '>' || NEW.status IN ({_FORWARD})
+    OR (OLD.status = 'failed' AND NEW.status = 'pending'
+        AND NEW.attempt_count = OLD.attempt_count + 1)
+)
+BEGIN SELECT RAISE(ABORT, 'illegal status transition'); END;
+
+CREATE TRIGGER IF NOT EXISTS episodes_attempts_only_on_retry BEFORE UPDATE OF attempt_count ON episodes
+WHEN NEW.attempt_count IS NOT OLD.attempt_count AND NOT (
+    OLD.status = 'failed' AND NEW.status = 'pending' AND NEW.attempt_count = OLD.attempt_count + 1
+)
+BEGIN SELECT RAISE(ABORT, 'attempt_count changes only with a retry'); END;
+
+CREATE TRIGGER IF NOT EXISTS episodes_history_created AFTER INSERT ON episodes
+BEGIN
+    INSERT INTO episode_status_history (episode_id, from_status, to_status, at, execution_id, detail)
+    VALUES (NEW.id, NULL, NEW.status, NEW.created_at, NEW.execution_id, NEW.status_detail);
+END;
+
+CREATE TRIGGER IF NOT EXISTS episodes_history_moved AFTER UPDATE OF status ON episodes
+WHEN NEW.status IS NOT OLD.status
+BEGIN
+    INSERT INTO episode_status_history (episode_id, from_status, to_status, execution_id, detail)
+    VALUES (NEW.id, OLD.status, NEW.status, NEW.execution_id, NEW.status_detail);
+END;
+
+-- The guard stops the trigger's own UPDATE from firing it again.
+CREATE TRIGGER IF NOT EXISTS episodes_touch AFTER UPDATE ON episodes
+WHEN NEW.updated_at IS OLD.updated_at
+BEGIN UPDATE episodes SET updated_at = {_NOW} WHERE id = NEW.id; END;
+
+CREATE TRIGGER IF NOT EXISTS podcasts_touch AFTER UPDATE ON podcasts
+WHEN NEW.updated_at IS OLD.updated_at
+BEGIN UPDATE podcasts SET updated_at = {_NOW} WHERE id = NEW.id; END;
+"""
+
+_SELECT_EPISODE = "SELECT * FROM episodes WHERE id = ?"
+
+
+class SqliteEpisodeStore:
+    """``EpisodeStore`` on a SQLite file; the parent directory is created when missing."""
+
+    def __init__(self, path: str, *, busy_timeout: float = 5.0):
+        self.path = path
+        self.busy_timeout = busy_timeout
+        parent = os.path.dirname(os.path.abspath(path))
+        os.makedirs(parent, exist_ok=True)
+        with self._connection() as conn:
+            self._call(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+            self._call(lambda: conn.executescript(SCHEMA))
+
+    # --- plumbing ---------------------------------------------------------------------------
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,  # we issue BEGIN ourselves
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open the episode database: {exc}") from exc
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: committed on success, rolled back on any exception."""
+        with self._connection() as conn:
+            self._call(lambda: conn.execute("BEGIN IMMEDIATE"))
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            self._call(conn.commit)
+
+    @staticmethod
+    def _call(fn):
+        try:
+            return fn()
+        except sqlite3.OperationalError as exc:
+            # "database is locked" after busy_timeout, "disk I/O error", ...: may pass.
+            raise StoreUnavailable(f"the episode database is unavailable: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise StoreRejected(f"the episode database refused the write: {exc}") from exc
+
+    def _query(self, conn: sqlite3.Connection, sql: str, params: tuple = ()) -> list[dict]:
+        return [dict(row) for row in self._call(lambda: conn.execute(sql, params).fetchall())]
+
+    def _execute(self, conn: sqlite3.Connection, sql: str, params: tuple = ()) -> int:
+        return self._call(lambda: conn.execute(sql, params).rowcount)
+
+    def _episode(self, conn: sqlite3.Connection, episode_id: str) -> Episode | None:
+        rows = self._query(conn, _SELECT_EPISODE, (episode_id,))
+        return episode_from_row(rows[0]) if rows else None
+
+    def _existing(self, conn: sqlite3.Connection, episode_id: str) -> Episode:
+        episode = self._episode(conn, episode_id)
+        if episode is None:
+            raise NotFound(f"episode {episode_id} does not exist")
+        return episode
+
+    # --- podcasts ---------------------------------------------------------------------------
+    def put_podcast(self, podcast: Podcast) -> None:
+        check_podcast(podcast)
+        with self._write() as conn:
+            # An upsert, not INSERT OR REPLACE: replacing deletes the row its episodes point at.
+            self._execute(
+                conn,
+                """INSERT INTO podcasts (id, title, language, format, hosts, sources, days_back,
+                                         frequency_days, paused)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (id) DO UPDATE SET
+                       title = excluded.title, language = excluded.language,
+                       format = excluded.format, hosts = excluded.hosts,
+                       sources = excluded.sources, days_back = excluded.days_back,
+                       frequency_days = excluded.frequency_days, paused = excluded.paused""",
+                (
+                    podcast.id,
+                    podcast.title,
+                    podcast.language,
+                    podcast.format,
+                    json.dumps(podcast.hosts),
+                    json.dumps(podcast.sources),
+                    podcast.days_back,
+                    podcast.frequency_days,
+                    int(bool(podcast.paused)),
+                ),
+            )
+
+    def get_podcast(self, podcast_id: str) -> Podcast | None:
+        with self._connection() as conn:
+            rows = self._query(conn, "SELECT * FROM podcasts WHERE id = ?", (podcast_id,))
+        return _podcast(rows[0]) if rows else None
+
+    def list_podcasts(self) -> list[Podcast]:
+        with self._connection() as conn:
+            rows = self._query(conn, "SELECT * FROM podcasts ORDER BY id")
+        return [_podcast(row) for row in rows]
+
+    # --- episodes ---------------------------------------------------------------------------
+    def create_episode(
+        self,
+        *,
+        podcast_id: str,
+        language: str,
+        format: str,
+        window: Window,
+        episode_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[Episode, bool]:
+        episode_id = check_new_episode(podcast_id, language, format, episode_id)
+        bounds = window.to_json()
+        with self._write() as conn:
+            if not self._query(conn, "SELECT 1 FROM podcasts WHERE id = ?", (podcast_id,)):
+                raise NotFound(f"podcast {podcast_id} does not exist")
+            if episode_id is not None and (found := self._episode(conn, episode_id)):
+                return found, False
+            if idempotency_key is not None:
+                rows = self._query(
+                    conn,
+                    "SELECT * FROM episodes WHERE podcast_id = ? AND idempotency_key = ?",
+                    (podcast_id, idempotency_key),
+                )
+                if rows:
+                    return episode_from_row(rows[0]), False
+            episode_id = episode_id or new_episode_id()
+            self._execute(
+                conn,
+                """INSERT INTO episodes (id, podcast_id, status, language, format, window_start,
+                                         window_end, idempotency_key)
+                   VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)""",
+                (episode_id, podcast_id, language, format, bounds["start"], bounds["end"],
+                 idempotency_key),
+            )
+            return self._existing(conn, episode_id), True
+
+    def get_episode(self, episode_id: str) -> Episode | None:
+        with self._connection() as conn:
+            return self._episode(conn, episode_id)
+
+    def claim(self, episode_id: str, execution_id: str) -> Episode:
+        with self._write() as conn:
+            won = self._execute(
+                conn,
+                """UPDATE episodes SET execution_id = ?
+                   WHERE id = ? AND status = 'pending' AND execution_id IS NULL""",
+                (execution_id, episode_id),
+            )
+            episode = self._existing(conn, episode_id)
+            if won or (episode.status == PENDING and episode.execution_id == execution_id):
+                return episode
+            if episode.status == PENDING:
+                raise StatusConflict(
+                    f"episode {episode_id} is already claimed by another execution",
+                    current=episode.status,
+                )
+            raise StatusConflict(
+                f"episode {episode_id} cannot be claimed: it is {episode.status}",
+                current=episode.status,
+            )
+
+    def transition(
+        self,
+        episode_id: str,
+        *,
+        expected: str,
+        to: str,
+        execution_id: str | None = None,
+        detail: str | None = None,
+        **fields,
+    ) -> Episode:
+        check_fields(fields)
+        with self._write() as conn:
+            if not is_legal_move(expected, to):
+                current = self._existing(conn, episode_id).status
+                raise conflict(episode_id, expected, to, current)
+            names = list(fields)
+            assignments = "".join(f", {name} = ?" for name in names)
+            moved = self._execute(
+                conn,
+                f"""UPDATE episodes
+                    SET status = ?, status_detail = ?, execution_id = COALESCE(?, execution_id)
+                        {assignments}
+                    WHERE id = ? AND status = ?
+                      AND (? IS NULL OR execution_id IS NULL OR execution_id = ?)""",
+                (to, detail, execution_id, *(fields[n] for n in names), episode_id, expected,
+                 execution_id, execution_id),
+            )
+            episode = self._existing(conn, episode_id)
+            if moved:
+                return episode
+            if execution_id is not None and self._query(
+                conn,
+                """SELECT 1 FROM episode_status_history
+                   WHERE episode_id = ? AND from_status = ? AND to_status = ? AND execution_id = ?""",
+                (episode_id, expected, to, execution_id),
+            ):
+                return episode  # a retried Lambda repeating its own move
+            if episode.status == expected:
+                raise StatusConflict(
+                    f"episode {episode_id} belongs to another execution", current=episode.status
+                )
+            raise conflict(episode_id, expected, to, episode.status)
+
+    def retry(self, episode_id: str, *, detail: str | None = None) -> Episode:
+        with self._write() as conn:
+            moved = self._execute(
+                conn,
+                """UPDATE episodes
+                   SET status = 'pending', attempt_count = attempt_count + 1,
+                       error = NULL, cause = NULL, failed_state = NULL, execution_id = NULL,
+                       status_detail = ?
+                   WHERE id = ? AND status = 'failed'""",
+                (detail, episode_id),
+            )
+            episode = self._existing(conn, episode_id)
+            if not moved:
+                raise StatusConflict(
+                    f"episode {episode_id} can be retried only when failed, it is {episode.status}",
+                    current=episode.status,
+                )
+            return episode
+
+    def history(self, episode_id: str) -> list[dict]:
+        with self._connection() as conn:
+            rows = self._query(
+                conn,
+                "SELECT * FROM episode_status_history WHERE episode_id = ? ORDER BY id",
+                (episode_id,),
+            )
+        return [history_from_row(row) for row in rows]
+
+
+def _podcast(row: dict) -> Podcast:
+    return Podcast(
+        id=row["id"],
+        title=row["title"],
+        language=row["language"],
+        format=row["format"],
+        hosts=json.loads(row["hosts"]),
+        sources=json.loads(row["sources"]),
+        days_back=row["days_back"],
+        frequency_days=row["frequency_days"],
+        paused=bool(row["paused"]),
+    )

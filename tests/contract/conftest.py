@@ -1,0 +1,61 @@
+"""Store fixtures for the episode-store contract suite: every implementation, one suite.
+
+Each fixture yields a ``StoreHarness``: the store under test plus a back door (``raw_update``)
+that writes the database directly, so the suite can check that the database itself, not only
+the store's Python, refuses illegal statuses and moves.
+"""
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from chalicelib.stores.episodes import EpisodeStore, Podcast
+from chalicelib.stores.sqlite_store import SqliteEpisodeStore
+
+
+@dataclass
+class StoreHarness:
+    store: EpisodeStore
+    # Writes ``values`` on episode ``episode_id`` bypassing the store; raises one of ``refused``
+    # when the database rejects the write.
+    raw_update: Callable[[str, dict], None]
+    refused: tuple[type[BaseException], ...]
+
+    def new_podcast(self, **overrides) -> Podcast:
+        """A fresh podcast with a unique id, so stores shared between tests never collide."""
+        values = {"id": f"pod-{uuid.uuid4().hex[:12]}", "title": "Contract test podcast"}
+        values.update(overrides)
+        podcast = Podcast(**values)
+        self.store.put_podcast(podcast)
+        return podcast
+
+
+def _sqlite_harness(tmp_path) -> StoreHarness:
+    path = str(tmp_path / "state" / "episodes.sqlite3")
+    store = SqliteEpisodeStore(path)
+
+    def raw_update(episode_id: str, values: dict) -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            assignments = ", ".join(f"{name} = ?" for name in values)
+            conn.execute(
+                f"UPDATE episodes SET {assignments} WHERE id = ?", (*values.values(), episode_id)
+            )
+        finally:
+            conn.close()
+
+    return StoreHarness(store=store, raw_update=raw_update, refused=(sqlite3.IntegrityError,))
+
+
+STORE_KINDS = ["sqlite"]
+
+
+@pytest.fixture(params=STORE_KINDS)
+def harness(request, tmp_path) -> StoreHarness:
+    if request.param == "sqlite":
+        return _sqlite_harness(tmp_path)
+    raise AssertionError(f"unknown store kind {request.param}")

@@ -1,0 +1,430 @@
+"""The episode-store contract, run against every implementation (see conftest.py)."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+
+import pytest
+
+from chalicelib.domain import (
+    COMPLETED,
+    CONTENT_COLLECTED,
+    FAILED,
+    FORWARD_TRANSITIONS,
+    PENDING,
+    PROCESSING,
+    STATUSES,
+    Window,
+    new_episode_id,
+)
+from chalicelib.errors import InvalidInput, NotFound, StatusConflict
+
+WINDOW = Window(
+    start=datetime(2026, 11, 1, tzinfo=timezone.utc), end=datetime(2026, 11, 8, tzinfo=timezone.utc)
+)
+# How to bring a fresh episode into each status with forward moves only.
+PATHS = {
+    PENDING: [],
+    CONTENT_COLLECTED: [(PENDING, CONTENT_COLLECTED)],
+    PROCESSING: [(PENDING, CONTENT_COLLECTED), (CONTENT_COLLECTED, PROCESSING)],
+    COMPLETED: [(PENDING, CONTENT_COLLECTED), (CONTENT_COLLECTED, PROCESSING), (PROCESSING, COMPLETED)],
+    FAILED: [(PENDING, FAILED)],
+}
+ILLEGAL_MOVES = sorted(
+    {(a, b) for a in STATUSES for b in STATUSES} - FORWARD_TRANSITIONS
+    | {(PENDING, "cancelled"), ("cancelled", PENDING)}
+)
+
+
+def new_episode(harness, **kwargs):
+    podcast = harness.new_podcast()
+    episode, created = harness.store.create_episode(
+        podcast_id=podcast.id, language="en", format="dialogue", window=WINDOW, **kwargs
+    )
+    assert created
+    return episode
+
+
+def episode_in(harness, status: str, execution_id: str = "exec-1"):
+    episode = new_episode(harness)
+    harness.store.claim(episode.id, execution_id)
+    for expected, to in PATHS[status]:
+        harness.store.transition(episode.id, expected=expected, to=to, execution_id=execution_id)
+    return harness.store.get_episode(episode.id)
+
+
+# --- podcasts -----------------------------------------------------------------------------------
+def test_podcast_round_trips_with_hosts_and_sources(harness):
+    podcast = harness.new_podcast(
+        language="he",
+        format="narrator",
+        hosts=[{"name": "Dana", "role": "host"}, {"name": "Avi", "role": "expert"}],
+        sources=["@channel_one", {"export": "/tmp/result.json", "chat": None}],
+        days_back=3,
+        frequency_days=1,
+        paused=True,
+    )
+    assert harness.store.get_podcast(podcast.id) == podcast
+    assert podcast in harness.store.list_podcasts()
+
+
+def test_put_podcast_replaces_an_existing_one_keeping_its_episodes(harness):
+    episode = new_episode(harness)
+    podcast = harness.store.get_podcast(episode.podcast_id)
+    podcast.title = "Renamed"
+    podcast.paused = True
+    harness.store.put_podcast(podcast)
+    assert harness.store.get_podcast(podcast.id).title == "Renamed"
+    assert harness.store.get_episode(episode.id) == episode
+
+
+def test_unknown_podcast_is_none(harness):
+    assert harness.store.get_podcast("no-such-podcast") is None
+
+
+# --- create / get -------------------------------------------------------------------------------
+def test_create_makes_a_pending_first_attempt_with_its_window(harness):
+    podcast = harness.new_podcast()
+    episode, created = harness.store.create_episode(
+        podcast_id=podcast.id, language="he", format="narrator", window=WINDOW
+    )
+    assert created
+    assert (episode.status, episode.attempt_count, episode.podcast_id) == (PENDING, 1, podcast.id)
+    assert (episode.language, episode.format) == ("he", "narrator")
+    assert episode.window == WINDOW
+    assert episode.window_start == "2026-11-01T00:00:00Z"
+    assert episode.created_at.endswith("Z") and episode.updated_at.endswith("Z")
+    assert harness.store.get_episode(episode.id) == episode
+
+
+def test_create_with_an_open_window(harness):
+    podcast = harness.new_podcast()
+    episode, _ = harness.store.create_episode(
+        podcast_id=podcast.id, language="en", format="dialogue", window=Window(None, None)
+    )
+    assert (episode.window_start, episode.window_end) == (None, None)
+
+
+def test_create_with_a_used_idempotency_key_returns_the_existing_episode(harness):
+    podcast = harness.new_podcast()
+    first, created = harness.store.create_episode(
+        podcast_id=podcast.id, language="en", format="dialogue", window=WINDOW, idempotency_key="k1"
+    )
+    again, created_again = harness.store.create_episode(
+        podcast_id=podcast.id, language="en", format="dialogue", window=WINDOW, idempotency_key="k1"
+    )
+    assert (created, created_again) == (True, False)
+    assert again.id == first.id
+    assert again.idempotency_key == "k1"
+
+
+def test_idempotency_keys_are_per_podcast(harness):
+    one, two = harness.new_podcast(), harness.new_podcast()
+    first, _ = harness.store.create_episode(
+        podcast_id=one.id, language="en", format="dialogue", window=WINDOW, idempotency_key="same"
+    )
+    other, created = harness.store.create_episode(
+        podcast_id=two.id, language="en", format="dialogue", window=WINDOW, idempotency_key="same"
+    )
+    assert created
+    assert other.id != first.id
+
+
+def test_create_with_an_existing_episode_id_returns_it(harness):
+    episode_id = new_episode_id()
+    first = new_episode(harness, episode_id=episode_id)
+    again, created = harness.store.create_episode(
+        podcast_id=first.podcast_id, language="en", format="dialogue", window=WINDOW,
+        episode_id=episode_id,
+    )
+    assert first.id == episode_id
+    assert (again.id, created) == (episode_id, False)
+
+
+def test_create_for_an_unknown_podcast_is_not_found(harness):
+    with pytest.raises(NotFound):
+        harness.store.create_episode(
+            podcast_id="no-such-podcast", language="en", format="dialogue", window=WINDOW
+        )
+
+
+@pytest.mark.parametrize(
+    "overrides", [{"language": "fr"}, {"format": "monologue"}, {"podcast_id": "../etc"},
+                  {"episode_id": "not-a-uuid"}]
+)
+def test_create_refuses_bad_fields(harness, overrides):
+    podcast = harness.new_podcast()
+    arguments = {"podcast_id": podcast.id, "language": "en", "format": "dialogue", "window": WINDOW}
+    arguments.update(overrides)
+    with pytest.raises(InvalidInput):
+        harness.store.create_episode(**arguments)
+
+
+def test_unknown_episode_is_none(harness):
+    assert harness.store.get_episode(new_episode_id()) is None
+
+
+# --- claim --------------------------------------------------------------------------------------
+def test_claim_binds_the_execution(harness):
+    episode = new_episode(harness)
+    claimed = harness.store.claim(episode.id, "exec-1")
+    assert (claimed.status, claimed.execution_id) == (PENDING, "exec-1")
+    assert harness.store.get_episode(episode.id).execution_id == "exec-1"
+
+
+def test_claiming_again_with_the_same_execution_is_a_no_op(harness):
+    episode = new_episode(harness)
+    harness.store.claim(episode.id, "exec-1")
+    again = harness.store.claim(episode.id, "exec-1")
+    assert again.execution_id == "exec-1"
+
+
+def test_claim_by_another_execution_conflicts(harness):
+    episode = new_episode(harness)
+    harness.store.claim(episode.id, "exec-1")
+    with pytest.raises(StatusConflict) as caught:
+        harness.store.claim(episode.id, "exec-2")
+    assert caught.value.current == PENDING
+    assert harness.store.get_episode(episode.id).execution_id == "exec-1"
+
+
+@pytest.mark.parametrize("status", [CONTENT_COLLECTED, PROCESSING, COMPLETED, FAILED])
+def test_claiming_a_started_episode_conflicts(harness, status):
+    episode = episode_in(harness, status)
+    with pytest.raises(StatusConflict) as caught:
+        harness.store.claim(episode.id, "exec-2")
+    assert caught.value.current == status
+
+
+def test_claiming_an_unknown_episode_is_not_found(harness):
+    with pytest.raises(NotFound):
+        harness.store.claim(new_episode_id(), "exec-1")
+
+
+def test_exactly_one_of_twenty_concurrent_claimers_wins(harness):
+    episode = new_episode(harness)
+    start = threading.Barrier(20)
+    outcomes: dict[str, str] = {}
+
+    def claimer(n: int) -> None:
+        execution_id = f"exec-{n}"
+        start.wait()
+        try:
+            harness.store.claim(episode.id, execution_id)
+            outcomes[execution_id] = "won"
+        except StatusConflict:
+            outcomes[execution_id] = "lost"
+        except Exception as exc:  # recorded so the assertion shows it
+            outcomes[execution_id] = repr(exc)
+
+    threads = [threading.Thread(target=claimer, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [name for name, outcome in outcomes.items() if outcome == "won"]
+    assert sorted(set(outcomes.values())) == ["lost", "won"], outcomes
+    assert len(winners) == 1
+    assert harness.store.get_episode(episode.id).execution_id == winners[0]
+
+
+# --- transitions --------------------------------------------------------------------------------
+@pytest.mark.parametrize("expected,to", sorted(FORWARD_TRANSITIONS))
+def test_every_legal_transition_moves_and_records_history(harness, expected, to):
+    episode = episode_in(harness, expected)
+    before = harness.store.history(episode.id)
+    moved = harness.store.transition(
+        episode.id, expected=expected, to=to, execution_id="exec-1", detail=f"to {to}"
+    )
+    assert moved.status == to
+    assert harness.store.get_episode(episode.id).status == to
+    history = harness.store.history(episode.id)
+    assert history[:-1] == before
+    last = history[-1]
+    assert (last["from_status"], last["to_status"]) == (expected, to)
+    assert (last["execution_id"], last["detail"]) == ("exec-1", f"to {to}")
+    assert last["at"].endswith("Z")
+
+
+@pytest.mark.parametrize("expected,to", ILLEGAL_MOVES)
+def test_every_illegal_transition_is_refused_and_writes_nothing(harness, expected, to):
+    # An episode really in ``expected`` (or pending when ``expected`` is no status at all).
+    episode = episode_in(harness, expected if expected in STATUSES else PENDING)
+    before = (harness.store.get_episode(episode.id), harness.store.history(episode.id))
+    with pytest.raises(StatusConflict) as caught:
+        harness.store.transition(episode.id, expected=expected, to=to, execution_id="exec-1")
+    assert caught.value.current == episode.status
+    assert (harness.store.get_episode(episode.id), harness.store.history(episode.id)) == before
+
+
+def test_a_stale_expected_status_conflicts_with_the_current_one(harness):
+    episode = episode_in(harness, PROCESSING)
+    with pytest.raises(StatusConflict) as caught:
+        harness.store.transition(episode.id, expected=PENDING, to=CONTENT_COLLECTED)
+    assert caught.value.current == PROCESSING
+    assert harness.store.get_episode(episode.id).status == PROCESSING
+
+
+def test_transition_of_an_unknown_episode_is_not_found(harness):
+    with pytest.raises(NotFound):
+        harness.store.transition(new_episode_id(), expected=PENDING, to=CONTENT_COLLECTED)
+
+
+def test_transition_sets_fields_in_the_same_write(harness):
+    episode = episode_in(harness, PENDING)
+    moved = harness.store.transition(
+        episode.id, expected=PENDING, to=CONTENT_COLLECTED, execution_id="exec-1",
+        content_key="podcasts/p/e/content.json", content_etag='"abc"',
+    )
+    assert (moved.content_key, moved.content_etag) == ("podcasts/p/e/content.json", '"abc"')
+    moved = harness.store.transition(episode.id, expected=CONTENT_COLLECTED, to=PROCESSING)
+    done = harness.store.transition(
+        episode.id, expected=PROCESSING, to=COMPLETED, audio_key="podcasts/p/e/audio/podcast.mp3",
+        duration_seconds=612.5, transcript_key="podcasts/p/e/audio/transcript.txt",
+    )
+    assert done == harness.store.get_episode(episode.id)
+    assert (done.audio_key, done.duration_seconds) == ("podcasts/p/e/audio/podcast.mp3", 612.5)
+    assert done.content_key == "podcasts/p/e/content.json"
+    assert done.execution_id == "exec-1"
+
+
+def test_failing_records_the_error(harness):
+    episode = episode_in(harness, PROCESSING)
+    failed = harness.store.transition(
+        episode.id, expected=PROCESSING, to=FAILED, execution_id="exec-1",
+        error="AudioRejected", cause="silent audio", failed_state="SynthesizeSpeech",
+    )
+    assert (failed.status, failed.error, failed.cause, failed.failed_state) == (
+        FAILED, "AudioRejected", "silent audio", "SynthesizeSpeech"
+    )
+
+
+def test_transition_refuses_fields_outside_the_episode_fields(harness):
+    episode = episode_in(harness, PENDING)
+    with pytest.raises(InvalidInput):
+        harness.store.transition(episode.id, expected=PENDING, to=CONTENT_COLLECTED, attempt_count=7)
+    assert harness.store.get_episode(episode.id).status == PENDING
+
+
+def test_repeating_a_move_with_the_same_execution_is_a_no_op(harness):
+    episode = episode_in(harness, PENDING)
+    first = harness.store.transition(
+        episode.id, expected=PENDING, to=CONTENT_COLLECTED, execution_id="exec-1", content_key="k"
+    )
+    history = harness.store.history(episode.id)
+    again = harness.store.transition(
+        episode.id, expected=PENDING, to=CONTENT_COLLECTED, execution_id="exec-1", content_key="k"
+    )
+    assert again == first
+    assert harness.store.history(episode.id) == history
+
+
+def test_repeating_an_earlier_move_after_later_ones_is_still_a_no_op(harness):
+    episode = episode_in(harness, PROCESSING)
+    again = harness.store.transition(
+        episode.id, expected=PENDING, to=CONTENT_COLLECTED, execution_id="exec-1"
+    )
+    assert again.status == PROCESSING
+
+
+def test_repeating_a_move_with_another_execution_conflicts(harness):
+    episode = episode_in(harness, CONTENT_COLLECTED)
+    with pytest.raises(StatusConflict) as caught:
+        harness.store.transition(
+            episode.id, expected=PENDING, to=CONTENT_COLLECTED, execution_id="exec-2"
+        )
+    assert caught.value.current == CONTENT_COLLECTED
+
+
+def test_an_execution_that_lost_the_claim_cannot_move_the_episode(harness):
+    episode = episode_in(harness, PENDING, execution_id="exec-1")
+    with pytest.raises(StatusConflict) as caught:
+        harness.store.transition(episode.id, expected=PENDING, to=FAILED, execution_id="exec-2")
+    assert caught.value.current == PENDING
+    assert harness.store.get_episode(episode.id).status == PENDING
+
+
+# --- history ------------------------------------------------------------------------------------
+def test_history_lists_every_move_oldest_first_starting_with_creation(harness):
+    episode = episode_in(harness, COMPLETED)
+    history = harness.store.history(episode.id)
+    assert [(row["from_status"], row["to_status"]) for row in history] == [
+        (None, PENDING), *PATHS[COMPLETED]
+    ]
+    assert all(set(row) == {"from_status", "to_status", "at", "execution_id", "detail"}
+               for row in history)
+    assert [row["at"] for row in history] == sorted(row["at"] for row in history)
+
+
+def test_updated_at_is_maintained_by_the_store(harness):
+    episode = new_episode(harness)
+    moved = harness.store.transition(episode.id, expected=PENDING, to=FAILED, error="x")
+    assert moved.created_at == episode.created_at
+    assert moved.updated_at >= episode.updated_at
+    assert moved.updated_at != episode.updated_at
+
+
+# --- retry --------------------------------------------------------------------------------------
+def test_retry_revives_a_failed_episode_as_a_new_attempt(harness):
+    episode = episode_in(harness, PENDING)
+    harness.store.transition(
+        episode.id, expected=PENDING, to=CONTENT_COLLECTED, execution_id="exec-1", content_key="k"
+    )
+    harness.store.transition(
+        episode.id, expected=CONTENT_COLLECTED, to=FAILED, error="Boom", cause="c",
+        failed_state="WriteScript",
+    )
+    retried = harness.store.retry(episode.id, detail="admin retry")
+    assert (retried.status, retried.attempt_count) == (PENDING, 2)
+    assert (retried.error, retried.cause, retried.failed_state, retried.execution_id) == (
+        None, None, None, None
+    )
+    assert retried.content_key == "k"
+    last = harness.store.history(episode.id)[-1]
+    assert (last["from_status"], last["to_status"], last["detail"]) == (FAILED, PENDING, "admin retry")
+    # The new attempt is claimed and run like the first.
+    assert harness.store.claim(episode.id, "exec-2").execution_id == "exec-2"
+    harness.store.transition(episode.id, expected=PENDING, to=CONTENT_COLLECTED, execution_id="exec-2")
+
+
+@pytest.mark.parametrize("status", [PENDING, CONTENT_COLLECTED, PROCESSING, COMPLETED])
+def test_retry_of_an_episode_that_has_not_failed_conflicts(harness, status):
+    episode = episode_in(harness, status)
+    with pytest.raises(StatusConflict) as caught:
+        harness.store.retry(episode.id)
+    assert caught.value.current == status
+    assert harness.store.get_episode(episode.id).attempt_count == 1
+
+
+def test_retry_of_an_unknown_episode_is_not_found(harness):
+    with pytest.raises(NotFound):
+        harness.store.retry(new_episode_id())
+
+
+# --- the database enforces the rules for every client -------------------------------------------
+def test_the_database_accepts_a_forward_move_and_records_it(harness):
+    # Proves the back door works, so the refusals below are the database's doing.
+    episode = new_episode(harness)
+    harness.raw_update(episode.id, {"status": CONTENT_COLLECTED})
+    assert harness.store.get_episode(episode.id).status == CONTENT_COLLECTED
+    assert harness.store.history(episode.id)[-1]["to_status"] == CONTENT_COLLECTED
+
+
+@pytest.mark.parametrize(
+    "status,values",
+    [
+        (PENDING, {"status": "cancelled"}),
+        (PENDING, {"status": COMPLETED}),
+        (PROCESSING, {"status": PENDING}),
+        (COMPLETED, {"status": FAILED}),
+        (COMPLETED, {"status": PROCESSING}),
+        (FAILED, {"status": PENDING}),  # only the retry path may revive an episode
+        (FAILED, {"status": CONTENT_COLLECTED}),
+        (PENDING, {"attempt_count": 5}),
+    ],
+)
+def test_the_database_refuses_illegal_writes_from_any_client(harness, status, values):
+    episode = episode_in(harness, status)
+    with pytest.raises(harness.refused):
+        harness.raw_update(episode.id, values)
+    assert harness.store.get_episode(episode.id) == episode
