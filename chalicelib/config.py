@@ -21,16 +21,14 @@ from chalicelib.errors import ConfigurationError
 # name: (default, description) — the README's configuration table is generated from this.
 SETTINGS: dict[str, tuple[str | None, str]] = {
     "PODCASTO_STAGE": ("local", "Stage marker set by .chalice/config.json: local, dev or prod."),
-    "PODCASTO_HOME": ("~/.podcasto", "Runtime state (SQLite file, local S3 spool). Outside the source tree."),
+    "PODCASTO_HOME": ("~/.podcasto", "Runtime state (the SQLite file). Outside the source tree, so chalice local never reloads on it."),
     "EPISODE_STORE": (None, "sqlite or supabase. Default: sqlite on the local stage, supabase on AWS stages."),
     "SQLITE_PATH": (None, "SQLite episode store file. Default: $PODCASTO_HOME/podcasto.db."),
     "SUPABASE_URL": (None, "Supabase project URL (EPISODE_STORE=supabase)."),
     "SUPABASE_KEY": (None, "Supabase service-role key. Secret: also SUPABASE_KEY_SECRET_ARN / SUPABASE_KEY_PARAMETER."),
     "CONTENT_BUCKET": ("podcasto-local", "S3 bucket for content bundles, audio and transcripts."),
-    "S3_ENDPOINT_URL": (None, "S3 endpoint override; the local engine points it at its loopback server."),
+    "S3_ENDPOINT_URL": (None, "S3 endpoint override (e.g. a MinIO or moto server). The local engine builds its own S3 client instead."),
     "AWS_REGION": ("us-east-1", "AWS region for S3, Step Functions and providers."),
-    "STATE_MACHINE_ARN": (None, "The workflow to start (set by the deploy template or the local engine)."),
-    "SFN_ENDPOINT_URL": (None, "Step Functions endpoint override; the local engine sets it."),
     "SCRIPT_WRITER": ("offline", "Script writer: offline."),
     "SPEECH_PROVIDER": ("espeak", "Speech engine: espeak (offline, local only)."),
     "MIN_TEXT_LENGTH": ("0", "Drop text-only messages shorter than this many characters."),
@@ -39,7 +37,6 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "MAX_BUNDLE_BYTES": ("5000000", "Cap on a content bundle's serialised size."),
     "TARGET_SECONDS": (None, "Target episode duration; unset: the length follows the content."),
     "MP3_BITRATE_KBPS": ("64", "MP3 bitrate."),
-    "LOG_LEVEL": ("INFO", "Log level for the JSON logs."),
 }
 
 AWS_STAGES = ("dev", "prod")

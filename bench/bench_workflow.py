@@ -1,0 +1,50 @@
+"""Orchestration overhead of the local engine: N episodes of a small export, offline writer and
+speech. Prints the median overhead per episode (wall time minus time inside task handlers) and
+the state transitions per episode. Run: .venv/bin/python bench/bench_workflow.py [N]"""
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app import app  # noqa: E402
+from chalicelib.config import Settings  # noqa: E402
+from chalicelib.factory import Services, use_services  # noqa: E402
+from chalicelib.stores.episodes import Podcast  # noqa: E402
+from podcasto_local.engine import LocalEngine  # noqa: E402
+
+
+def main(episodes: int = 10) -> None:
+    home = tempfile.mkdtemp(prefix="podcasto-bench-")
+    export = ROOT / "examples" / "demo-export" / "result.json"
+    with LocalEngine(app, time_scale=0.001) as engine:
+        services = Services(Settings(environ={"PODCASTO_HOME": home}), s3_client=engine.client("s3"))
+        use_services(services)
+        services.episodes.put_podcast(
+            Podcast(id="bench", title="Bench", sources=[{"export": str(export)}], days_back=None)
+        )
+        engine.run({"podcast_id": "bench"})  # warm-up: first execution pays imports
+        overheads, transitions, totals = [], [], []
+        for _ in range(episodes):
+            engine.task_seconds = 0.0
+            started = time.perf_counter()
+            description = engine.run({"podcast_id": "bench"})
+            total = time.perf_counter() - started
+            assert description["status"] == "SUCCEEDED", description
+            totals.append(total)
+            overheads.append(total - engine.task_seconds)
+            transitions.append(len(engine.states_passed(description["executionArn"])))
+    print(f"episodes: {episodes}")
+    print(f"median wall time per episode: {statistics.median(totals) * 1000:.0f} ms")
+    print(f"median orchestration overhead per episode: {statistics.median(overheads) * 1000:.0f} ms "
+          f"({statistics.median(o / t for o, t in zip(overheads, totals)):.1%} of wall time)")
+    print(f"state transitions per episode: {statistics.median(transitions):.0f}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10)

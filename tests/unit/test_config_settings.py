@@ -1,0 +1,61 @@
+from pathlib import Path
+
+import pytest
+
+from chalicelib.config import SETTINGS, Settings
+from chalicelib.errors import ConfigurationError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_setting_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    assert [name for name in SETTINGS if f"`{name}`" not in readme] == []
+
+
+def test_explicit_override_beats_environment_and_environment_beats_default():
+    settings = Settings(overrides={"CONTENT_BUCKET": "explicit"}, environ={"CONTENT_BUCKET": "env"})
+    assert settings.bucket == "explicit"
+    assert Settings(environ={"CONTENT_BUCKET": "env"}).bucket == "env"
+    assert Settings(environ={}).bucket == "podcasto-local"
+
+
+def test_store_defaults_to_sqlite_locally_and_supabase_on_aws_stages():
+    assert Settings(environ={}).episode_store == "sqlite"
+    assert Settings(environ={"PODCASTO_STAGE": "prod"}).episode_store == "supabase"
+
+
+def test_malformed_setting_names_the_variable_never_the_value():
+    with pytest.raises(ConfigurationError) as raised:
+        Settings(environ={"MAX_MESSAGES": "lots-of-them"}).integer("MAX_MESSAGES")
+    assert "MAX_MESSAGES" in str(raised.value)
+    assert "lots-of-them" not in str(raised.value)
+
+
+def test_secret_resolved_from_a_reference_once_and_never_echoed():
+    calls = []
+
+    def resolver(kind, ref, region):
+        calls.append((kind, ref))
+        return "s3cr3t-value"
+
+    settings = Settings(
+        environ={"SUPABASE_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:k"},
+        secret_resolver=resolver,
+    )
+    assert settings.secret("SUPABASE_KEY") == "s3cr3t-value"
+    assert settings.secret("SUPABASE_KEY") == "s3cr3t-value"
+    assert calls == [("SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:k")]
+
+
+def test_missing_secret_names_every_accepted_variable():
+    with pytest.raises(ConfigurationError, match="SUPABASE_KEY_SECRET_ARN"):
+        Settings(environ={}).secret("SUPABASE_KEY")
+
+
+def test_nothing_is_read_at_construction():
+    class Exploding(dict):
+        def get(self, *args):
+            raise AssertionError("read too early")
+
+    Settings(environ=Exploding())  # constructing reads nothing

@@ -1,0 +1,64 @@
+"""Structural guarantees of statemachine.asl.json that the workflow tests rely on."""
+import json
+import re
+from pathlib import Path
+
+ASL = json.loads((Path(__file__).resolve().parents[2] / "statemachine.asl.json").read_text())
+STATES = ASL["States"]
+TASKS = {name: s for name, s in STATES.items() if s["Type"] == "Task"}
+
+
+def test_states_in_the_documented_order():
+    order, name = [], ASL["StartAt"]
+    while name:
+        order.append(name)
+        state = STATES[name]
+        name = state.get("Next") or (state.get("Default") if state["Type"] == "Choice" else None)
+    assert order == [
+        "ValidateEpisode", "ContentAlreadyCollected", "CollectContent", "WaitForContent",
+        "MarkContentCollected", "MarkProcessing", "GenerateAudio", "MarkCompleted",
+        "EpisodeCompleted",
+    ]
+
+
+def test_every_task_but_mark_failed_catches_everything_into_mark_failed_under_its_own_name():
+    for name, state in TASKS.items():
+        if name == "MarkFailed":
+            assert "Catch" not in state
+            continue
+        assert state["Catch"] == [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": f"$.failures.{name}", "Next": "MarkFailed"}
+        ]
+
+
+def test_transient_errors_retried_with_jittered_backoff_and_invalid_input_never():
+    for name, state in TASKS.items():
+        retried = {e for r in state["Retry"] for e in r["ErrorEquals"]}
+        assert {"Lambda.ServiceException", "Lambda.TooManyRequestsException", "StoreUnavailable"} <= retried
+        assert "InvalidInput" not in retried and "States.ALL" not in retried
+        for retrier in state["Retry"]:
+            assert retrier["BackoffRate"] > 1 and retrier["JitterStrategy"] == "FULL"
+
+
+def test_wait_for_content_retries_content_not_ready_a_bounded_number_of_times():
+    (retrier,) = [r for r in TASKS["WaitForContent"]["Retry"] if "ContentNotReady" in r["ErrorEquals"]]
+    assert 1 < retrier["MaxAttempts"] <= 10 and retrier["MaxDelaySeconds"] <= 60
+
+
+def test_fail_state_reports_the_original_error_and_cause():
+    assert STATES["EpisodeFailed"] == {
+        "Type": "Fail", "ErrorPath": "$.failure.Error", "CausePath": "$.failure.Cause"}
+    assert TASKS["MarkFailed"]["Next"] == "EpisodeFailed"
+
+
+def test_every_resource_is_a_placeholder_naming_an_app_function():
+    from app import app
+    from podcasto_local.engine import function_name_for
+
+    for state in TASKS.values():
+        match = re.fullmatch(r"\$\{(\w+)Arn\}", state["Resource"])
+        assert match and function_name_for(match.group(1)) in app.handler_map
+
+
+def test_whole_execution_has_a_timeout():
+    assert 0 < ASL["TimeoutSeconds"] <= 24 * 3600
