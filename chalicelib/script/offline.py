@@ -1,0 +1,508 @@
+"""The offline script writer: a deterministic episode script from a content bundle, no network.
+
+Messages are grouped by shared hashtag or keyword (then by channel), each group gets a spoken
+transition, and every message is presented in at least one turn. In a dialogue the hosts
+alternate strictly: each turn reacts to what the other just presented and presents the next
+message. With a target duration the writer renders the script at several levels of detail and
+keeps the one whose estimated length is nearest the target.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from chalicelib.domain import FORMATS, LANGUAGES
+from chalicelib.errors import InvalidInput, NoContent
+from chalicelib.script.base import Host, Script, Speaker, Turn
+from chalicelib.script.phrases import (
+    PHRASES, count, fill, join_words, media_sentence, pick, quote, rounded,
+)
+from chalicelib.script.speakable import hashtag_words, site_name, speakable, spoken_date
+from chalicelib.script.validate import estimate_seconds
+
+DEFAULT_HOSTS = {
+    "en": (Host("Alex", "host"), Host("Maya", "expert")),
+    "he": (Host("נועה", "host"), Host("דניאל", "expert")),
+}
+
+_STOPWORDS = frozenset(
+    """
+    about above after again against also among another because been before being below between
+    both could does doing down during each even every from further have having here just more
+    most much must only other over same should some such than that their theirs them then there
+    these they this those through under until very were what when where which while will with
+    would your yours into onto upon said says today tomorrow yesterday week weeks year years
+    time like make made many people post posts channel news update updates still well back
+    first last next since already really something anything nothing everything thing things
+    know want need going come came take took give gave good great news read more here
+    את של על עם זה זו זאת הוא היא הם הן אני אנחנו אתם לא כן גם כל כך אבל או אם כי רק עוד
+    היה היתה היו יהיה להיות אחרי לפני בין תחת מול אצל כמו יותר פחות מאוד הרבה קצת היום אתמול
+    מחר שנה שנים שבוע כבר עכשיו איך למה מתי איפה מה מי הזה הזאת האלה אלה שלנו שלהם שלו שלה
+    יש אין אחד אחת שני שתי
+    """.split()
+)
+_WORD_RE = re.compile(r"[^\W\d_]{4,}")
+_HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
+_URL_RE = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_MAX_TOPICS = 8
+
+
+@dataclass(frozen=True)
+class _Detail:
+    """How much of each message the script says. Levels run from most to least detail."""
+
+    body_words: int | None  # None: the whole text
+    reactions: bool  # the other host reacts before presenting the next message
+    extras: bool  # dates, view counts, per-topic recaps
+    brief_media: bool = False
+
+
+_LEVELS = (
+    _Detail(None, True, True),
+    _Detail(None, True, False),
+    _Detail(80, True, False),
+    _Detail(50, True, False),
+    _Detail(35, False, False),
+    _Detail(25, False, False, True),
+    _Detail(16, False, False, True),
+    _Detail(10, False, False, True),
+    _Detail(6, False, False, True),
+)
+_DEFAULT_LEVEL = _LEVELS[1]
+
+
+@dataclass(frozen=True)
+class _Item:
+    id: int
+    channel: str
+    date: datetime
+    text: str  # as written (plain)
+    links: tuple[str, ...]
+    reply_to: int | None
+    forwarded_from: str | None
+    views: int | None
+    forwards: int | None
+    media: dict | None
+
+
+@dataclass(frozen=True)
+class _Group:
+    kind: str  # "topic" | "channel" | "misc"
+    label: str  # spoken label (already quoted for topics)
+    items: tuple[_Item, ...]
+
+
+class OfflineScriptWriter:
+    """The default ``ScriptWriter``: same bundle and arguments, same script."""
+
+    def __init__(self, *, words_per_minute: float = 150):
+        self._wpm = words_per_minute
+
+    def write(
+        self,
+        bundle: dict,
+        *,
+        title: str,
+        language: str,
+        format: str,
+        hosts: list[Host],
+        target_seconds: float | None = None,
+    ) -> Script:
+        if language not in LANGUAGES:
+            raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}")
+        if format not in FORMATS:
+            raise InvalidInput(f"format must be one of {', '.join(FORMATS)}")
+        items = _items(bundle)
+        if not items:
+            raise NoContent("the content bundle holds no message to talk about")
+        speakers = _speakers(hosts, language, format)
+        groups = _group(items, language)
+        context = _Context(bundle, title, language, format, speakers, groups, items)
+        if target_seconds is None:
+            return context.render(_DEFAULT_LEVEL)
+        best: Script | None = None
+        best_gap = float("inf")
+        for level in _LEVELS:
+            script = context.render(level)
+            gap = abs(estimate_seconds(script, self._wpm) - target_seconds)
+            if gap < best_gap:  # strict: on a tie the more detailed script wins
+                best, best_gap = script, gap
+        assert best is not None
+        return best
+
+
+def _speakers(hosts: list[Host], language: str, format: str) -> list[Speaker]:
+    defaults = DEFAULT_HOSTS[language]
+    if format == "narrator":
+        host = hosts[0] if hosts else defaults[0]
+        return [Speaker(host.name, host.role, "narrator")]
+    chosen = list(hosts[:2])
+    for fallback in defaults:
+        if len(chosen) == 2:
+            break
+        if all(h.name != fallback.name for h in chosen):
+            chosen.append(fallback)
+    if chosen[0].name == chosen[1].name:
+        raise InvalidInput("a dialogue needs two hosts with different names")
+    return [Speaker(chosen[0].name, chosen[0].role, "host_a"),
+            Speaker(chosen[1].name, chosen[1].role, "host_b")]
+
+
+def _parse_dt(value: object) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = str(value).strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _items(bundle: dict) -> list[_Item]:
+    items = []
+    for raw in bundle.get("messages") or []:
+        when = _parse_dt(raw.get("date")) or datetime(1970, 1, 1, tzinfo=timezone.utc)
+        items.append(_Item(
+            id=int(raw["id"]),
+            channel=str(raw.get("channel") or ""),
+            date=when,
+            text=str(raw.get("text") or ""),
+            links=tuple(str(u) for u in raw.get("links") or ()),
+            reply_to=raw.get("reply_to"),
+            forwarded_from=raw.get("forwarded_from"),
+            views=raw.get("views"),
+            forwards=raw.get("forwards"),
+            media=raw.get("media") or None,
+        ))
+    items.sort(key=lambda i: (i.date, i.channel, i.id))
+    return items
+
+
+def _keys(item: _Item) -> tuple[set[str], dict[str, str]]:
+    """Topic keys of a message ("#tag" for hashtags, a word otherwise) and their spoken labels."""
+    text = _URL_RE.sub(" ", item.text)
+    keys: set[str] = set()
+    labels: dict[str, str] = {}
+    for tag in _HASHTAG_RE.findall(text):
+        key = "#" + tag.lower()
+        keys.add(key)
+        labels.setdefault(key, hashtag_words(tag))
+    for word in _WORD_RE.findall(_HASHTAG_RE.sub(" ", text)):
+        key = word.lower()
+        if key not in _STOPWORDS:
+            keys.add(key)
+            labels.setdefault(key, word)
+    return keys, labels
+
+
+def _group(items: list[_Item], language: str) -> list[_Group]:
+    """Greedy topic grouping: repeatedly take the key shared by most unassigned messages
+    (hashtags before words, then alphabetical, for determinism); leftovers go by channel."""
+    keyed = [(item, *_keys(item)) for item in items]
+    unassigned = list(range(len(items)))
+    groups: list[_Group] = []
+    while len(groups) < _MAX_TOPICS:
+        tally: Counter[str] = Counter()
+        for i in unassigned:
+            tally.update(keyed[i][1])
+        ranked = sorted(tally.items(), key=lambda kv: (-kv[1], not kv[0].startswith("#"), kv[0]))
+        if not ranked or ranked[0][1] < 2:
+            break
+        key = ranked[0][0]
+        members = [i for i in unassigned if key in keyed[i][1]]
+        label = next(keyed[i][2][key] for i in members if key in keyed[i][2])
+        groups.append(_Group("topic", quote(speakable(label, language)),
+                             tuple(items[i] for i in members)))
+        unassigned = [i for i in unassigned if i not in members]
+    channels = sorted({items[i].channel for i in unassigned})
+    if len({item.channel for item in items}) > 1:
+        for channel in channels:
+            members = tuple(items[i] for i in unassigned if items[i].channel == channel)
+            groups.append(_Group("channel", channel_name(channel, language), members))
+    elif unassigned:
+        groups.append(_Group("misc", "", tuple(items[i] for i in unassigned)))
+    groups.sort(key=lambda g: (g.items[0].date, g.items[0].channel, g.items[0].id))
+    return groups
+
+
+def channel_name(channel: str, language: str) -> str:
+    """A channel as it is spoken: "@tech_news" or "https://t.me/tech_news" -> "tech news"."""
+    name = channel.strip().rstrip("/")
+    name = re.sub(r"^(?:https?://)?(?:www\.)?(?:t|telegram)\.me/", "", name)
+    name = name.lstrip("@").replace("_", " ")
+    return speakable(name, language) or name
+
+
+def _last_day(window_end: datetime) -> date:
+    """The window's end is exclusive: a window ending at midnight ends the day before."""
+    return (window_end - timedelta(microseconds=1)).date()
+
+
+class _Context:
+    """Everything one ``write`` call renders from; ``render`` turns it into a script per level."""
+
+    def __init__(self, bundle: dict, title: str, language: str, format: str,
+                 speakers: list[Speaker], groups: list[_Group], items: list[_Item]):
+        self.bundle = bundle
+        self.title = speakable(title, language) or title
+        self.language = language
+        self.format = format
+        self.speakers = speakers
+        self.groups = groups
+        self.items = items
+        self.p = PHRASES[language]
+        window = bundle.get("window") or {}
+        start = _parse_dt(window.get("start"))
+        end = _parse_dt(window.get("end"))
+        self.first_day = start.date() if start else items[0].date.date()
+        self.last_day = _last_day(end) if end else items[-1].date.date()
+        if self.last_day < self.first_day:
+            self.last_day = self.first_day
+        self.reference_year = self.first_day.year
+        self.multi_channel = len({i.channel for i in items}) > 1
+        ranked = sorted((i for i in items if i.views), key=lambda i: (-(i.views or 0), i.id))
+        self.most_viewed = ranked[0].id if ranked else None
+
+    # -- small phrasing helpers -------------------------------------------------------------
+    def f(self, key: str, **values: object) -> str:
+        return fill(str(self.p[key]), self.language, **values)
+
+    def pick(self, key: str, *seed: object) -> str:
+        return fill(pick(self.p[key], key, *seed), self.language)  # type: ignore[arg-type]
+
+    def posts(self, n: int) -> str:
+        singular, plural = self.p["post"]  # type: ignore[misc]
+        return count(n, self.language, singular, plural)
+
+    def date(self, day: date) -> str:
+        return spoken_date(day, self.language, with_year=day.year != self.reference_year)
+
+    def window_words(self) -> str:
+        with_year = self.first_day.year != self.last_day.year
+        first = spoken_date(self.first_day, self.language, with_year=with_year)
+        if self.first_day == self.last_day:
+            return self.f("window_day", day=first)
+        last = spoken_date(self.last_day, self.language, with_year=with_year)
+        return self.f("window_range", start=first, end=last)
+
+    def say(self, text: str) -> str:
+        return speakable(text, self.language, reference_year=self.reference_year)
+
+    # -- one message ------------------------------------------------------------------------
+    def body(self, item: _Item, level: _Detail) -> str:
+        text = self.say(item.text)
+        if text and level.body_words is not None:
+            text = _trim(text, level.body_words, str(self.p["cut"]))
+        # A closing full stop gives the speech engine its pause before the host goes on.
+        if text and text[-1] not in ".!?…:;":
+            text += "."
+        return text
+
+    def present(self, item: _Item, level: _Detail, *, first_in_group: bool, group: _Group) -> str:
+        """The sentences presenting one message: lead, quoted text, context, media, links."""
+        parts: list[str] = []
+        body = self.body(item, level)
+        channel = channel_name(item.channel, self.language)
+        # Name the channel unless the group already did (a channel group) or there is only one.
+        name_channel = self.multi_channel and group.kind != "channel"
+        if name_channel:
+            lead = fill(pick(self.p["lead_channel"], item.id, item.text), self.language, channel=channel)
+        elif body:
+            lead = self.pick("lead" if first_in_group else "lead_more", item.id, item.text)
+        elif item.media:
+            lead = ""
+        else:
+            lead = str(self.p["empty"])
+        if level.extras:
+            lead = self.f("on_date", date=self.date(item.date.date())) + _lower_first(lead)
+        lead = _upper_first(lead.strip().rstrip(",").strip()) if lead.strip() else ""
+        if body:
+            parts.append(f"{lead} {quote(body)}" if lead else quote(body))
+        elif lead:
+            parts.append(lead)
+        if item.forwarded_from:
+            parts.append(self.f("forwarded", source=channel_name(str(item.forwarded_from), self.language)))
+        if item.reply_to is not None:
+            parts.append(str(self.p["reply"]))
+        media = media_sentence(item.media, self.language, brief=level.brief_media)
+        if media:
+            # A lead ending in a colon introduces the media itself: "On daily: a photo was shared."
+            glue = len(parts) == 1 and not body and parts[0].endswith(":")
+            parts.append(_lower_first(media) if glue else media)
+        sites = _unique(site_name(u) for u in item.links)
+        if sites:
+            if self.language == "he":
+                phrase = "קישור ל-" + sites[0] if len(sites) == 1 else \
+                    "קישורים ל-" + join_words(sites, "he").replace("ו-", "ול-")
+                parts.append(self.f("links", sites=phrase))
+            else:
+                parts.append(self.f("links", sites=join_words(sites, "en")))
+        elif item.links:
+            parts.append(str(self.p["link"]))
+        if level.extras and item.id == self.most_viewed and item.views:
+            parts.append(self.f("views", views=self.say(str(rounded(int(item.views))))))
+            if item.forwards:
+                times = self.p["times_one"] if item.forwards == 1 else \
+                    self.f("times", n=self.say(str(int(item.forwards))))
+                parts.append(self.f("forwards", times=times))
+        return " ".join(p for p in parts if p)
+
+    def react(self, item: _Item) -> str:
+        """A short reaction by the other host, chosen by what the message holds."""
+        kind = (item.media or {}).get("type")
+        if kind == "poll":
+            feature = "poll"
+        elif kind in ("photo", "video", "video_message", "animation"):
+            feature = "visual"
+        elif kind in ("voice", "audio"):
+            feature = "audio"
+        elif item.forwarded_from:
+            feature = "forwarded"
+        elif "?" in item.text:
+            feature = "question"
+        elif re.search(r"\d", item.text):
+            feature = "number"
+        elif item.links:
+            feature = "link"
+        elif len(item.text.split()) > 60:
+            feature = "long"
+        else:
+            feature = "default"
+        options = self.p["react"][feature]  # type: ignore[index]
+        return pick(options, feature, item.id, item.text)
+
+    # -- groups -----------------------------------------------------------------------------
+    def transition(self, group: _Group, index: int) -> str:
+        if group.kind == "topic":
+            text = self.f("first_topic", label=group.label) if index == 0 else \
+                fill(pick(self.p["next_topic"], group.label, index), self.language, label=group.label)
+            return f"{text} {self.f('topic_count', posts=self.posts(len(group.items)))}"
+        if group.kind == "channel":
+            if index == 0:
+                return self.f("first_channel", channel=group.label)
+            return fill(pick(self.p["next_channel"], group.label, index), self.language, channel=group.label)
+        return str(self.p["first_misc"]) if index == 0 else self.pick("next_misc", index)
+
+    def recap(self, group: _Group) -> tuple[str, str]:
+        """A question and its answer closing a topic (only at the most detailed level)."""
+        question = fill(pick(self.p["question"], group.label), self.language, label=group.label)
+        first, last = group.items[0].date.date(), group.items[-1].date.date()
+        if first == last:
+            answer = self.f("recap_day", posts=self.posts(len(group.items)), label=group.label,
+                            start=self.date(first))
+        else:
+            answer = self.f("recap", posts=self.posts(len(group.items)), label=group.label,
+                            start=self.date(first), end=self.date(last))
+        return question, answer
+
+    # -- the script -------------------------------------------------------------------------
+    def intro(self) -> tuple[str, str]:
+        if self.multi_channel:
+            singular, plural = self.p["channel"]  # type: ignore[misc]
+            source = count(len({i.channel for i in self.items}), self.language, singular, plural)
+        else:
+            source = self.f("one_channel", channel=channel_name(self.items[0].channel, self.language))
+        narrator = self.format == "narrator"
+        if narrator:
+            first = self.f("welcome_narrator", title=self.title)
+        else:
+            first = self.f("welcome", title=self.title, a=self.speakers[0].name, b=self.speakers[1].name)
+        episode = self.bundle.get("title")
+        if episode and str(episode).strip() and str(episode).strip() != self.title:
+            first += " " + self.f("episode", episode=quote(self.say(str(episode))))
+        covers = self.f("covers_narrator" if narrator else "covers", window=self.window_words(),
+                        posts=self.posts(len(self.items)), source=source)
+        topics = [g.label for g in self.groups if g.kind == "topic"][:4]
+        if topics:
+            hello = fill(pick(self.p["hello"], *topics), self.language, a=self.speakers[0].name,
+                         topics=join_words(topics, self.language))
+        else:
+            hello = pick(self.p["hello_plain"], self.title)
+        return f"{first} {covers}", hello
+
+    def render(self, level: _Detail) -> Script:
+        beats: list[tuple[str, tuple[int, ...]]] = []
+        opening, hello = self.intro()
+        dialogue = self.format == "dialogue"
+        beats.append((opening, ()))
+        if dialogue:
+            beats.append((hello, ()))
+        previous: _Item | None = None
+        for g_index, group in enumerate(self.groups):
+            for i_index, item in enumerate(group.items):
+                parts: list[str] = []
+                ids: list[int] = []
+                if dialogue and level.reactions and previous is not None:
+                    parts.append(self.react(previous))
+                    ids.append(previous.id)
+                if i_index == 0:
+                    parts.append(self.transition(group, g_index))
+                parts.append(self.present(item, level, first_in_group=i_index == 0, group=group))
+                ids.append(item.id)
+                beats.append((" ".join(parts), tuple(ids)))
+                previous = item
+            if level.extras and len(group.items) > 1 and group.kind == "topic":
+                question, answer = self.recap(group)
+                ids = tuple(i.id for i in group.items)
+                if dialogue:
+                    reaction = self.react(previous) + " " if previous is not None else ""
+                    beats.append((reaction + question, ids))
+                    beats.append((answer, ids))
+                else:
+                    beats.append((answer, ids))
+                previous = None
+        outro = self.f("outro_narrator" if not dialogue else "outro",
+                       window=self.window_words(), title=self.title)
+        goodbye = pick(self.p["goodbye"], self.title, len(self.items))
+        if dialogue:
+            closing = (self.react(previous) + " " if previous is not None and level.reactions else "")
+            beats.append((closing + outro, (previous.id,) if closing and previous else ()))
+            beats.append((goodbye, ()))
+        else:
+            beats.append((outro, ()))
+        turns = [
+            Turn(self.speakers[n % len(self.speakers)].name, text, ids)
+            for n, (text, ids) in enumerate(beats)
+        ]
+        return Script(language=self.language, format=self.format,
+                      speakers=list(self.speakers), turns=turns)
+
+
+def _trim(text: str, max_words: int, cut: str) -> str:
+    """At most ``max_words`` words, ending on a sentence boundary when one is close enough."""
+    words = text.split()
+    if len(words) <= max_words:
+        return text
+    kept: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if len(kept) + len(sentence.split()) > max_words:
+            break
+        kept.extend(sentence.split())
+    if len(kept) >= max_words // 2 and kept:
+        return " ".join(kept)
+    head = " ".join(words[:max_words]).rstrip(".,;:!?-")
+    return head + cut
+
+
+def _unique(values) -> list[str]:
+    seen: list[str] = []
+    for value in values:
+        if value and value not in seen:
+            seen.append(value)
+    return seen
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:1].isascii() else text
