@@ -17,8 +17,10 @@ from chalicelib.errors import InvalidInput
 # starting with a letter.
 _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{4,31}$")
 _LINK_RE = re.compile(r"^(?:https?://)?(?:www\.)?(?:t|telegram)\.me/(?P<path>[^?#]*)(?:[?#].*)?$", re.I)
-_MARKED_ID_RE = re.compile(r"^-100(?P<id>[1-9][0-9]{0,15})$")
-_BARE_ID_RE = re.compile(r"^(?P<id>[1-9][0-9]{0,15})$")
+_MARKED_ID_RE = re.compile(r"^-100[0-9]{10}$")
+_BARE_ID_RE = re.compile(r"^[1-9][0-9]{0,11}$")
+# Bot API / Telethon "marked" channel ids are -(10**12 + id): -1001234567890 is channel 1234567890.
+_MARK = 10**12
 # Path words of t.me that are not usernames (invites, stickers, ...): never a channel to read.
 _RESERVED = {"joinchat", "addstickers", "addemoji", "share", "proxy", "socks", "login", "setlanguage"}
 
@@ -39,7 +41,7 @@ class ChannelRef:
         """How the channel is named in messages, skips and errors: ``@name`` or ``-100<id>``."""
         if self.username is not None:
             return f"@{self.username}"
-        return f"-100{self.channel_id}"
+        return str(-(_MARK + self.channel_id))
 
     @property
     def key(self) -> str:
@@ -64,10 +66,11 @@ def _parse(text: str) -> ChannelRef | None:
     link = _LINK_RE.match(text)
     if link:
         return _parse_link_path(link.group("path"))
-    for pattern in (_MARKED_ID_RE, _BARE_ID_RE):
-        number = pattern.match(text)
-        if number:
-            return ChannelRef(channel_id=int(number.group("id")))
+    if _MARKED_ID_RE.match(text):
+        channel_id = -int(text) - _MARK
+        return ChannelRef(channel_id=channel_id) if channel_id > 0 else None
+    if _BARE_ID_RE.match(text):
+        return ChannelRef(channel_id=int(text))
     name = text[1:] if text.startswith("@") else text
     if _USERNAME_RE.match(name):
         return ChannelRef(username=name)

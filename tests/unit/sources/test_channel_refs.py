@@ -40,6 +40,11 @@ def test_numeric_ids_and_private_links_name_the_bare_channel_id(value):
     assert ref.label == "-1001234567890"
 
 
+def test_short_channel_ids_use_the_padded_marked_form():
+    assert parse_channel_ref("-1000000000555") == ChannelRef(channel_id=555)
+    assert ChannelRef(channel_id=555).label == "-1000000000555"
+
+
 def test_label_and_key():
     ref = parse_channel_ref("t.me/Podcasto_News")
     assert ref.label == "@Podcasto_News"
@@ -61,6 +66,8 @@ def test_label_and_key():
         "@123456",
         "-123456",  # a basic group, not a channel
         "-100",
+        "-1000000000000",  # marks channel 0
+        "-10012345",  # too short to be a marked channel id
         "0",
         "https://t.me/",
         "https://t.me/joinchat/AAAAAEkk",
