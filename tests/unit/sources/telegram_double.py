@@ -66,6 +66,7 @@ class TelegramDouble:
         self._cached_ids = set(self.channels) if known_by_id else set()
         self.calls: list[tuple] = []
         self.requests = 0  # simulated GetHistoryRequest count
+        self.wait_times: list = []  # what each iter_messages call asked Telethon to pause
         self.connected = False
 
     def _maybe_fail(self, name: str) -> None:
@@ -111,6 +112,7 @@ class TelegramDouble:
                       min_id=0, add_offset=0, search=None, filter=None, from_user=None,
                       wait_time=None, ids=None, reverse=False, reply_to=None, scheduled=False):
         self.calls.append(("iter_messages", entity.id, offset_date, min_id))
+        self.wait_times.append(wait_time)
         unsupported = dict(offset_id=offset_id, max_id=max_id, add_offset=add_offset,
                            search=search, filter=filter, from_user=from_user, ids=ids,
                            reply_to=reply_to, scheduled=scheduled)

@@ -63,6 +63,18 @@ def test_pagination_collects_every_message_of_a_long_channel():
     assert collection.skipped == []
 
 
+def test_pages_are_read_without_telethons_unbounded_read_pause():
+    double = TelegramDouble([NEWS], {NEWS.id: hourly_posts(NEWS.id, 5)})
+    source(double, max_per_channel=1000).collect(OPEN)
+    assert double.wait_times == [0]  # limit=None alone would make Telethon sleep 1 s per page
+
+
+def test_very_large_caps_keep_telethons_pause_between_pages():
+    double = TelegramDouble([NEWS], {NEWS.id: hourly_posts(NEWS.id, 5)})
+    source(double, max_per_channel=5000, max_per_episode=5000).collect(OPEN)
+    assert double.wait_times == [1]
+
+
 def test_window_start_is_inclusive_and_end_exclusive():
     double = TelegramDouble([NEWS], {NEWS.id: hourly_posts(NEWS.id, 10)})
     window = Window(start=T0 + timedelta(hours=2), end=T0 + timedelta(hours=5))
@@ -203,6 +215,18 @@ def test_a_short_flood_wait_is_slept_and_reading_resumes_without_repeats():
     collection = source(double, sleep=sleeps).collect(OPEN)
     assert [m.id for m in collection.messages] == list(range(1, 251))
     assert sleeps == [7, 3]
+
+
+def test_a_resumed_read_that_overlaps_what_was_seen_adds_no_duplicates():
+    class OverlappingDouble(TelegramDouble):
+        # As if Telegram answered the resumed read from an older offset than asked.
+        def iter_messages(self, entity, limit=None, *, min_id=0, **kwargs):
+            return super().iter_messages(entity, limit, min_id=max(0, min_id - 5), **kwargs)
+
+    double = OverlappingDouble([NEWS], {NEWS.id: hourly_posts(NEWS.id, 30)},
+                               flood_after={NEWS.id: [(20, 1)]})
+    collection = source(double).collect(OPEN)
+    assert [m.id for m in collection.messages] == list(range(1, 31))
 
 
 def test_a_flood_wait_while_resolving_the_channel_is_slept():
