@@ -1,5 +1,4 @@
 import importlib.util
-import io
 from pathlib import Path
 
 import pytest
