@@ -18,6 +18,7 @@ PodcastoError
       ├── StatusConflict         a compare-and-set status transition matched no row
       ├── NoContent              the window holds no usable message (reason ``no_content``)
       ├── SourceFailed           the content source refused for good (private channel, bad export)
+      ├── TelegramSessionInvalid the Telegram login session is revoked or no longer authorised
       ├── ConfigurationError     a setting is missing or malformed (names the variable, never its value)
       ├── ScriptRejected         the written script failed validation before any speech was paid for
       ├── AudioRejected          synthesised audio failed a quality gate (silent, truncated, empty)
@@ -83,6 +84,10 @@ class NoContent(PermanentError):
 
 class SourceFailed(PermanentError):
     """The content source refused for good: a private channel, a malformed export, ..."""
+
+
+class TelegramSessionInvalid(PermanentError):
+    """The Telegram session string no longer logs in: an operator must make a new one."""
 
 
 class ConfigurationError(PermanentError):
