@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(REQ_HASH)
 
-.PHONY: setup demo generate test bench clean
+.PHONY: setup demo generate telegram-session test bench clean
 .DEFAULT_GOAL := demo
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -23,12 +23,17 @@ demo: setup
 
 ## make generate EXPORT=<result.json> OUT=<dir> [CHAT=..] [LANGUAGE=en|he] [FORMAT=dialogue|narrator]
 ##               [START=.. END=.. | DAYS_BACK=..]
+##               or CHANNEL=<@name or t.me link[,...]> instead of EXPORT (live, needs Telegram credentials)
 generate: setup
-	@test -n "$(EXPORT)" || { echo "usage: make generate EXPORT=<result.json> OUT=<dir> [CHAT=..] [LANGUAGE=en|he] [FORMAT=dialogue|narrator] [START=.. END=.. | DAYS_BACK=..]" >&2; exit 2; }
-	$(PY) -m podcasto_local.cli generate --export "$(EXPORT)" --out "$(or $(OUT),out)" \
+	@test -n "$(EXPORT)$(CHANNEL)" || { echo "usage: make generate EXPORT=<result.json> | CHANNEL=<@name> OUT=<dir> [CHAT=..] [LANGUAGE=en|he] [FORMAT=dialogue|narrator] [START=.. END=.. | DAYS_BACK=..]" >&2; exit 2; }
+	$(PY) -m podcasto_local.cli generate $(if $(CHANNEL),--channel "$(CHANNEL)",--export "$(EXPORT)") --out "$(or $(OUT),out)" \
 	  $(if $(CHAT),--chat "$(CHAT)") $(if $(LANGUAGE),--language "$(LANGUAGE)") \
 	  $(if $(FORMAT),--format "$(FORMAT)") $(if $(START),--start-date "$(START)") \
 	  $(if $(END),--end-date "$(END)") $(if $(DAYS_BACK),--days-back "$(DAYS_BACK)")
+
+## make telegram-session: log in once (phone, code, 2FA) and print a session string to store as a secret
+telegram-session: setup
+	$(PY) scripts/telegram_session.py
 
 ## make test: the whole suite
 test: setup

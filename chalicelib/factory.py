@@ -55,7 +55,28 @@ class Services:
             from chalicelib.sources.export import TelegramExportSource
 
             return TelegramExportSource(exports[0]["export"], chat=exports[0].get("chat"))
+        channels = [s for s in podcast.sources if isinstance(s, str)]
+        if channels:
+            return self.telegram_source(channels)
         raise InvalidInput(f"podcast {podcast.id!r} has no usable content source")
+
+    def telegram_source(self, channels: list[str]):
+        """Live channels through Telethon. The client is made inside ``collect`` so a revoked
+        session fails the CollectContent step with TelegramSessionInvalid, not the import."""
+        from chalicelib.sources.telethon_source import TelethonSource, make_client
+
+        settings = self.settings
+        return TelethonSource(
+            lambda: make_client(
+                settings.require("TELEGRAM_API_ID"),
+                settings.secret("TELEGRAM_API_HASH"),
+                settings.secret("TELEGRAM_SESSION"),
+            ),
+            channels,
+            max_per_channel=settings.integer("MAX_MESSAGES_PER_CHANNEL", minimum=1),
+            max_per_episode=settings.integer("MAX_MESSAGES_PER_EPISODE", minimum=1),
+            flood_wait_max_seconds=settings.integer("FLOOD_WAIT_MAX_SECONDS"),
+        )
 
     @property
     def bundle_limits(self) -> dict:

@@ -55,6 +55,22 @@ def podcast_for_export(path: Path, *, chat: str | None, language: str, format: s
     )
 
 
+def podcast_for_channels(channels: list[str], *, language: str, format: str) -> Podcast:
+    """A podcast record for live channels (read with Telethon); default window: 7 days."""
+    from chalicelib.sources.channels import parse_channel_ref
+
+    labels = [parse_channel_ref(c).label for c in channels]  # InvalidInput before any network
+    digest = hashlib.sha256("\0".join(sorted(labels)).encode()).hexdigest()[:12]
+    return Podcast(
+        id=f"channels-{digest}",
+        title=", ".join(labels),
+        language=language,
+        format=format,
+        sources=labels,
+        days_back=7,
+    )
+
+
 class StatePrinter:
     """Prints a line as each state starts and ends (and each failed attempt)."""
 
@@ -82,13 +98,18 @@ def run_episode(args: argparse.Namespace) -> int:
     from app import app
     from podcasto_local.engine import LocalEngine
 
-    export = Path(args.export).expanduser().resolve()
     out = Path(args.out).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
     settings = Settings()
-    podcast = podcast_for_export(
-        export, chat=args.chat, language=args.language or "en", format=args.format or "dialogue"
-    )
+    language, fmt = args.language or "en", args.format or "dialogue"
+    if args.channel:
+        channels = [c.strip() for c in args.channel.split(",") if c.strip()]
+        podcast = podcast_for_channels(channels, language=language, format=fmt)
+        origin = ", ".join(podcast.sources)
+    else:
+        export = Path(args.export).expanduser().resolve()
+        podcast = podcast_for_export(export, chat=args.chat, language=language, format=fmt)
+        origin = str(export)
     execution_input: dict = {"podcast_id": podcast.id, "episode_id": new_episode_id()}
     for field in ("language", "format", "start_date", "end_date", "days_back"):
         if getattr(args, field) is not None:
@@ -99,7 +120,7 @@ def run_episode(args: argparse.Namespace) -> int:
         previous = use_services(services)
         try:
             services.episodes.put_podcast(podcast)
-            print(f"podcasto: episode {execution_input['episode_id']} of {export}", flush=True)
+            print(f"podcasto: episode {execution_input['episode_id']} of {origin}", flush=True)
             description = engine.run(
                 execution_input, name=f"episode-{execution_input['episode_id']}",
                 on_event=StatePrinter(),
@@ -151,7 +172,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="one episode of the bundled example export into out/")
     generate = sub.add_parser("generate", help="one episode of a Telegram Desktop export")
-    generate.add_argument("--export", required=True, help="path to the export's result.json")
+    origin = generate.add_mutually_exclusive_group(required=True)
+    origin.add_argument("--export", help="path to a Telegram Desktop export's result.json")
+    origin.add_argument(
+        "--channel", help="live channel(s), comma-separated: @name, t.me link or numeric id "
+        "(needs TELEGRAM_API_ID, TELEGRAM_API_HASH, TELEGRAM_SESSION)")
     for command in (demo, generate):
         command.add_argument("--out", default=str(ROOT / "out"))
         command.add_argument("--chat", default=None, help="chat name or id (full-account exports)")
@@ -162,7 +187,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         command.add_argument("--days-back", dest="days_back", type=int, default=None)
     args = parser.parse_args(argv)
     if args.command == "demo":
-        args.export = str(DEMO_EXPORT)
+        args.export, args.channel = str(DEMO_EXPORT), None
     # Make passes unset variables as empty strings.
     for field in ("chat", "language", "format", "start_date", "end_date"):
         if getattr(args, field) == "":
