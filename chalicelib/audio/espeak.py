@@ -157,7 +157,7 @@ class EspeakSpeech:
 
     def __init__(self, rate_wpm: int = 165):
         if not 80 <= rate_wpm <= 450:  # espeakRATE_MINIMUM..espeakRATE_MAXIMUM
-            raise InvalidInput(f"rate_wpm must be between 80 and 450, got {rate_wpm}")
+            raise ConfigurationError(f"rate_wpm must be between 80 and 450, got {rate_wpm}")
         self.rate_wpm = rate_wpm
 
     def synthesize(self, text: str, *, voice: str, language: str) -> bytes:

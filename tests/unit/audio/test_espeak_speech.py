@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.audio.espeak import EspeakSpeech
 from chalicelib.audio.quality import check_segment, samples
-from chalicelib.errors import AudioRejected, InvalidInput
+from chalicelib.errors import AudioRejected, ConfigurationError, InvalidInput
 
 ROOT = Path(__file__).resolve().parents[3]
 EN = "The weather today is mild and the markets are calm."
@@ -107,8 +107,8 @@ def test_unknown_voice_role_is_invalid_input(engine):
         engine.synthesize(EN, voice="guest", language="en")
 
 
-def test_rate_outside_espeak_range_is_invalid_input():
-    with pytest.raises(InvalidInput, match="rate_wpm"):
+def test_rate_outside_espeak_range_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="rate_wpm"):
         EspeakSpeech(rate_wpm=20)
 
 
