@@ -259,6 +259,7 @@ class _Context:
         self.groups = groups
         self.items = items
         self.p = PHRASES[language]
+        self.title = self.name(self.title)
         window = bundle.get("window") or {}
         start = _parse_dt(window.get("start"))
         end = _parse_dt(window.get("end"))
@@ -293,6 +294,14 @@ class _Context:
         last = spoken_date(self.last_day, self.language, with_year=with_year)
         return self.f("window_range", start=first, end=last)
 
+    def name(self, text: str) -> str:
+        """A proper name (channel, source, title) as spoken, quoted when it is written in the other
+        language's script, so the hosts' own words stay recognisably in the podcast's language."""
+        hebrew = len(re.findall(r"[\u05D0-\u05EA]", text))
+        latin = len(re.findall(r"[A-Za-z]", text))
+        foreign = latin > hebrew if self.language == "he" else hebrew > latin
+        return quote(text) if foreign else text
+
     def say(self, text: str) -> str:
         return speakable(text, self.language, reference_year=self.reference_year)
 
@@ -310,7 +319,7 @@ class _Context:
         """The sentences presenting one message: lead, quoted text, context, media, links."""
         parts: list[str] = []
         body = self.body(item, level)
-        channel = channel_name(item.channel, self.language)
+        channel = self.name(channel_name(item.channel, self.language))
         # Name the channel unless the group already did (a channel group) or there is only one.
         name_channel = self.multi_channel and group.kind != "channel"
         if name_channel:
@@ -329,7 +338,7 @@ class _Context:
         elif lead:
             parts.append(lead)
         if item.forwarded_from:
-            parts.append(self.f("forwarded", source=channel_name(str(item.forwarded_from), self.language)))
+            parts.append(self.f("forwarded", source=self.name(channel_name(str(item.forwarded_from), self.language))))
         if item.reply_to is not None:
             parts.append(str(self.p["reply"]))
         media = media_sentence(item.media, self.language, brief=level.brief_media)
@@ -386,9 +395,10 @@ class _Context:
                 fill(pick(self.p["next_topic"], group.label, index), self.language, label=group.label)
             return f"{text} {self.f('topic_count', posts=self.posts(len(group.items)))}"
         if group.kind == "channel":
+            label = self.name(group.label)
             if index == 0:
-                return self.f("first_channel", channel=group.label)
-            return fill(pick(self.p["next_channel"], group.label, index), self.language, channel=group.label)
+                return self.f("first_channel", channel=label)
+            return fill(pick(self.p["next_channel"], group.label, index), self.language, channel=label)
         return str(self.p["first_misc"]) if index == 0 else self.pick("next_misc", index)
 
     def recap(self, group: _Group) -> tuple[str, str]:
@@ -409,7 +419,7 @@ class _Context:
             singular, plural = self.p["channel"]  # type: ignore[misc]
             source = count(len({i.channel for i in self.items}), self.language, singular, plural)
         else:
-            source = self.f("one_channel", channel=channel_name(self.items[0].channel, self.language))
+            source = self.f("one_channel", channel=self.name(channel_name(self.items[0].channel, self.language)))
         narrator = self.format == "narrator"
         if narrator:
             first = self.f("welcome_narrator", title=self.title)
