@@ -83,6 +83,12 @@ _TIME_RE = re.compile(r"(?<![\d:.])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
 _ORDINAL_RE = re.compile(r"\b(\d+)(st|nd|rd|th)\b", re.IGNORECASE)
 _VERSION_RE = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])")
 _NUMBER_RE = re.compile(r"(?<!\d)(?P<num>" + _NEG + r"(?:" + _NUM + r"))(?P<scale>[kKmM]\b)?(?![\d])")
+# Words after which a four-digit number is a year ("in 2026" -> "in twenty twenty-six"); elsewhere
+# it is a count ("2026 people" -> "two thousand and twenty-six people").
+_YEAR_CUE = re.compile(
+    r"\b(?:in|since|by|from|until|till|to|year|before|after|around|circa|during|of|early|late|mid)\s+$",
+    re.IGNORECASE,
+)
 _EMOJI_RE = re.compile(
     "[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F900-\U0001F9FF\u2B00-\u2BFF"
     "\uFE0F\u200D\u20E3]"
@@ -324,7 +330,9 @@ def speakable(text: str, language: str, *, reference_year: int | None = None) ->
 
     def number(match: re.Match) -> str:
         num, scale = match["num"], match["scale"]
-        if not scale and not he and re.fullmatch(r"1[1-9]\d\d|20\d\d", num):
+        if not scale and not he and re.fullmatch(r"1[89]\d\d|20\d\d", num) and _YEAR_CUE.search(
+            match.string[: match.start()]
+        ):
             words = num2words(int(num), to="year", lang="en")
         else:
             words = _scaled(num, scale, lang, "f")
