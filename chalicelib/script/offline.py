@@ -250,7 +250,7 @@ def channel_name(channel: str, language: str) -> str:
     name = channel.strip().rstrip("/")
     name = re.sub(r"^(?:https?://)?(?:www\.)?(?:t|telegram)\.me/", "", name)
     name = name.lstrip("@").replace("_", " ")
-    return speakable(name, language) or name
+    return speakable(name, language) or ("ערוץ" if language == "he" else "a channel")
 
 
 def _last_day(window_end: datetime) -> date:
@@ -264,7 +264,7 @@ class _Context:
     def __init__(self, bundle: dict, title: str, language: str, format: str,
                  speakers: list[Speaker], groups: list[_Group], items: list[_Item]):
         self.bundle = bundle
-        self.title = speakable(title, language) or title
+        self.title = speakable(title, language) or ("הפודקאסט" if language == "he" else "the podcast")
         self.language = language
         self.format = format
         self.speakers = speakers

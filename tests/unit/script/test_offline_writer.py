@@ -251,3 +251,10 @@ def test_any_bundle_gives_a_valid_script_covering_every_message(rows, language, 
     script = _write(bundle, language=language, format=format)
     assert _covered(script) == {m["id"] for m in messages}
     assert validate_script(script, bundle=bundle) is script
+
+
+def test_channel_links_and_unspeakable_titles_are_spoken_as_names():
+    bundle = _bundle([_msg(1, "Hello there", channel="https://t.me/World_News")])
+    script = OfflineScriptWriter().write(bundle, title="***", language="en", format="narrator", hosts=[])
+    assert script.turns[0].text.startswith("Welcome to the podcast.")
+    assert "from the channel World News." in script.turns[0].text
