@@ -56,7 +56,8 @@ class _Detail:
     body_words: int | None  # None: the whole text
     reactions: bool  # the other host reacts before presenting the next message
     extras: bool  # dates, view counts, per-topic recaps
-    brief_media: bool = False
+    brief_media: bool = False  # a poll's question and first options only
+    terse: bool = False  # no lead-in phrases, topic counts or "and so on"
 
 
 _LEVELS = (
@@ -66,9 +67,10 @@ _LEVELS = (
     _Detail(50, True, False),
     _Detail(35, False, False),
     _Detail(25, False, False, True),
-    _Detail(16, False, False, True),
-    _Detail(10, False, False, True),
-    _Detail(6, False, False, True),
+    _Detail(16, False, False, True, True),
+    _Detail(10, False, False, True, True),
+    _Detail(6, False, False, True, True),
+    _Detail(3, False, False, True, True),
 )
 _DEFAULT_LEVEL = _LEVELS[1]
 
@@ -207,13 +209,23 @@ def _group(items: list[_Item], language: str) -> list[_Group]:
     """Greedy topic grouping: repeatedly take the key shared by most unassigned messages
     (hashtags before words, then alphabetical, for determinism); leftovers go by channel."""
     keyed = [(item, *_keys(item)) for item in items]
+    # A word in most messages ("talking", a channel's catchphrase) says nothing about any one of
+    # them; hashtags are chosen by their authors and always count.
+    common = max(2, len(items) // 2)
+    document_frequency: Counter[str] = Counter()
+    for _, keys, _ in keyed:
+        document_frequency.update(keys)
     unassigned = list(range(len(items)))
     groups: list[_Group] = []
     while len(groups) < _MAX_TOPICS:
         tally: Counter[str] = Counter()
         for i in unassigned:
             tally.update(keyed[i][1])
-        ranked = sorted(tally.items(), key=lambda kv: (-kv[1], not kv[0].startswith("#"), kv[0]))
+        ranked = sorted(
+            ((key, n) for key, n in tally.items()
+             if key.startswith("#") or document_frequency[key] <= common),
+            key=lambda kv: (-kv[1], not kv[0].startswith("#"), kv[0]),
+        )
         if not ranked or ranked[0][1] < 2:
             break
         key = ranked[0][0]
@@ -238,7 +250,7 @@ def channel_name(channel: str, language: str) -> str:
     name = channel.strip().rstrip("/")
     name = re.sub(r"^(?:https?://)?(?:www\.)?(?:t|telegram)\.me/", "", name)
     name = name.lstrip("@").replace("_", " ")
-    return speakable(name, language) or name
+    return speakable(name, language) or ("ערוץ" if language == "he" else "a channel")
 
 
 def _last_day(window_end: datetime) -> date:
@@ -252,13 +264,14 @@ class _Context:
     def __init__(self, bundle: dict, title: str, language: str, format: str,
                  speakers: list[Speaker], groups: list[_Group], items: list[_Item]):
         self.bundle = bundle
-        self.title = speakable(title, language) or title
+        self.title = speakable(title, language) or ("הפודקאסט" if language == "he" else "the podcast")
         self.language = language
         self.format = format
         self.speakers = speakers
         self.groups = groups
         self.items = items
         self.p = PHRASES[language]
+        self.title = self.name(self.title)
         window = bundle.get("window") or {}
         start = _parse_dt(window.get("start"))
         end = _parse_dt(window.get("end"))
@@ -293,6 +306,14 @@ class _Context:
         last = spoken_date(self.last_day, self.language, with_year=with_year)
         return self.f("window_range", start=first, end=last)
 
+    def name(self, text: str) -> str:
+        """A proper name (channel, source, title) as spoken, quoted when it is written in the other
+        language's script, so the hosts' own words stay recognisably in the podcast's language."""
+        hebrew = len(re.findall(r"[\u05D0-\u05EA]", text))
+        latin = len(re.findall(r"[A-Za-z]", text))
+        foreign = latin > hebrew if self.language == "he" else hebrew > latin
+        return quote(text) if foreign else text
+
     def say(self, text: str) -> str:
         return speakable(text, self.language, reference_year=self.reference_year)
 
@@ -300,7 +321,7 @@ class _Context:
     def body(self, item: _Item, level: _Detail) -> str:
         text = self.say(item.text)
         if text and level.body_words is not None:
-            text = _trim(text, level.body_words, str(self.p["cut"]))
+            text = _trim(text, level.body_words, "." if level.terse else str(self.p["cut"]))
         # A closing full stop gives the speech engine its pause before the host goes on.
         if text and text[-1] not in ".!?…:;":
             text += "."
@@ -310,11 +331,16 @@ class _Context:
         """The sentences presenting one message: lead, quoted text, context, media, links."""
         parts: list[str] = []
         body = self.body(item, level)
-        channel = channel_name(item.channel, self.language)
+        channel = self.name(channel_name(item.channel, self.language))
         # Name the channel unless the group already did (a channel group) or there is only one.
         name_channel = self.multi_channel and group.kind != "channel"
-        if name_channel:
+        if name_channel and level.terse:
+            lead = self.f("lead_terse_channel", channel=channel)
+        elif name_channel:
             lead = fill(pick(self.p["lead_channel"], item.id, item.text), self.language, channel=channel)
+        elif body and level.terse:
+            # Even the shortest presentation keeps a word of the hosts' own language.
+            lead = self.pick("lead_terse", item.id, item.text)
         elif body:
             lead = self.pick("lead" if first_in_group else "lead_more", item.id, item.text)
         elif item.media:
@@ -322,14 +348,15 @@ class _Context:
         else:
             lead = str(self.p["empty"])
         if level.extras:
-            lead = self.f("on_date", date=self.date(item.date.date())) + _lower_first(lead)
+            on_date = self.f("on_date", date=self.date(item.date.date()))
+            lead = on_date + _lower_first(lead) if lead else on_date.rstrip(", ") + ":"
         lead = _upper_first(lead.strip().rstrip(",").strip()) if lead.strip() else ""
         if body:
             parts.append(f"{lead} {quote(body)}" if lead else quote(body))
         elif lead:
             parts.append(lead)
         if item.forwarded_from:
-            parts.append(self.f("forwarded", source=channel_name(str(item.forwarded_from), self.language)))
+            parts.append(self.f("forwarded", source=self.name(channel_name(str(item.forwarded_from), self.language))))
         if item.reply_to is not None:
             parts.append(str(self.p["reply"]))
         media = media_sentence(item.media, self.language, brief=level.brief_media)
@@ -380,15 +407,18 @@ class _Context:
         return pick(options, feature, item.id, item.text)
 
     # -- groups -----------------------------------------------------------------------------
-    def transition(self, group: _Group, index: int) -> str:
+    def transition(self, group: _Group, index: int, level: _Detail) -> str:
         if group.kind == "topic":
             text = self.f("first_topic", label=group.label) if index == 0 else \
                 fill(pick(self.p["next_topic"], group.label, index), self.language, label=group.label)
+            if level.terse:
+                return text
             return f"{text} {self.f('topic_count', posts=self.posts(len(group.items)))}"
         if group.kind == "channel":
+            label = self.name(group.label)
             if index == 0:
-                return self.f("first_channel", channel=group.label)
-            return fill(pick(self.p["next_channel"], group.label, index), self.language, channel=group.label)
+                return self.f("first_channel", channel=label)
+            return fill(pick(self.p["next_channel"], group.label, index), self.language, channel=label)
         return str(self.p["first_misc"]) if index == 0 else self.pick("next_misc", index)
 
     def recap(self, group: _Group) -> tuple[str, str]:
@@ -409,7 +439,7 @@ class _Context:
             singular, plural = self.p["channel"]  # type: ignore[misc]
             source = count(len({i.channel for i in self.items}), self.language, singular, plural)
         else:
-            source = self.f("one_channel", channel=channel_name(self.items[0].channel, self.language))
+            source = self.f("one_channel", channel=self.name(channel_name(self.items[0].channel, self.language)))
         narrator = self.format == "narrator"
         if narrator:
             first = self.f("welcome_narrator", title=self.title)
@@ -444,7 +474,7 @@ class _Context:
                     parts.append(self.react(previous))
                     ids.append(previous.id)
                 if i_index == 0:
-                    parts.append(self.transition(group, g_index))
+                    parts.append(self.transition(group, g_index, level))
                 parts.append(self.present(item, level, first_in_group=i_index == 0, group=group))
                 ids.append(item.id)
                 beats.append((" ".join(parts), tuple(ids)))

@@ -82,7 +82,13 @@ _PERCENT_RE = re.compile(r"(?P<num>" + _NEG + r"(?:" + _NUM + r"))\s?%")
 _TIME_RE = re.compile(r"(?<![\d:.])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
 _ORDINAL_RE = re.compile(r"\b(\d+)(st|nd|rd|th)\b", re.IGNORECASE)
 _VERSION_RE = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])")
-_NUMBER_RE = re.compile(r"(?<![\d.,])(?P<num>" + _NEG + r"(?:" + _NUM + r"))(?P<scale>[kKmM]\b)?(?![\d])")
+_NUMBER_RE = re.compile(r"(?<!\d)(?P<num>" + _NEG + r"(?:" + _NUM + r"))(?P<scale>[kKmM]\b)?(?![\d])")
+# Words after which a four-digit number is a year ("in 2026" -> "in twenty twenty-six"); elsewhere
+# it is a count ("2026 people" -> "two thousand and twenty-six people").
+_YEAR_CUE = re.compile(
+    r"\b(?:in|since|by|from|until|till|to|year|before|after|around|circa|during|of|early|late|mid)\s+$",
+    re.IGNORECASE,
+)
 _EMOJI_RE = re.compile(
     "[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F900-\U0001F9FF\u2B00-\u2BFF"
     "\uFE0F\u200D\u20E3]"
@@ -100,7 +106,7 @@ def site_name(url: str) -> str:
         host = (urlsplit(raw).hostname or "").lower().rstrip(".")
     except ValueError:
         return ""
-    if not host or re.fullmatch(r"[\d.:]+", host):
+    if not host or re.fullmatch(r"[\d.:]+", host) or host in ("http", "https", "www"):
         return ""
     for prefix in _HOST_PREFIXES:
         if host.startswith(prefix):
@@ -160,6 +166,7 @@ def spoken_number(value: int | float | str, language: str, *, gender: str = "f")
 
     ``gender`` only matters in Hebrew ("m" for counted masculine nouns such as dollars).
     """
+    grouped = "," in str(value)
     text = str(value).replace(",", "").strip()
     negative = text.startswith("-")
     text = text.lstrip("-+")
@@ -168,7 +175,7 @@ def spoken_number(value: int | float | str, language: str, *, gender: str = "f")
     lang = _lang(language)
     whole, _, fraction = text.partition(".")
     # Long digit runs without grouping are identifiers (phone numbers, codes): read digit by digit.
-    if not fraction and len(whole) >= 7:
+    if not fraction and not grouped and len(whole) >= 7:
         words = " ".join(num2words(int(d), lang=lang) for d in whole)
     elif fraction:
         point = "נקודה" if lang == "he" else "point"
@@ -323,13 +330,17 @@ def speakable(text: str, language: str, *, reference_year: int | None = None) ->
 
     def number(match: re.Match) -> str:
         num, scale = match["num"], match["scale"]
-        if not scale and not he and re.fullmatch(r"1[1-9]\d\d|20\d\d", num):
+        if not scale and not he and re.fullmatch(r"1[89]\d\d|20\d\d", num) and _YEAR_CUE.search(
+            match.string[: match.start()]
+        ):
             words = num2words(int(num), to="year", lang="en")
         else:
             words = _scaled(num, scale, lang, "f")
         return _attach(match, words, match.string)
 
     text = _NUMBER_RE.sub(number, text)
+    # Scheme or "www." fragments the URL pattern could not take (an empty "http://").
+    text = re.sub(r"https?:/*|www\.", " ", text, flags=re.IGNORECASE)
     text = _EMOJI_RE.sub("", text)
     text = text.replace("&", " ו" if he else " and ")
     text = re.sub(r"(?<=\w)/(?=\w)", " ", text)
