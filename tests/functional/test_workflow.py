@@ -73,7 +73,7 @@ def test_episode_completes_through_every_state_in_order(engine, services, small_
 
     description, states = run(engine, {"podcast_id": podcast.id})
 
-    assert description["status"] == "SUCCEEDED"
+    assert description["status"] == "SUCCEEDED", (description.get("error"), description.get("cause"))
     assert states == HAPPY_STATES
     output = json.loads(description["output"])
     episode = services.episodes.get_episode(output["episode"]["episode_id"])
@@ -97,7 +97,7 @@ def test_race_regression_audio_waits_until_the_upload_is_visible(engine, service
 
     description, states = run(engine, {"podcast_id": podcast.id})
 
-    assert description["status"] == "SUCCEEDED"
+    assert description["status"] == "SUCCEEDED", (description.get("error"), description.get("cause"))
     assert services.objects.heads == 4  # three misses retried with backoff, then found
     assert services.objects.early_reads == 0  # nobody read the bundle before it was visible
     calls = invoked(engine)
@@ -143,7 +143,7 @@ def test_transient_source_error_is_retried_then_succeeds(engine, services, small
 
     description, _ = run(engine, {"podcast_id": podcast.id})
 
-    assert description["status"] == "SUCCEEDED"
+    assert description["status"] == "SUCCEEDED", (description.get("error"), description.get("cause"))
     assert invoked(engine).count("collect_content") == 3
 
 
@@ -205,7 +205,7 @@ def test_hebrew_export_end_to_end(engine, services, podcast_for):
 
     description, _ = run(engine, {"podcast_id": podcast.id})
 
-    assert description["status"] == "SUCCEEDED"
+    assert description["status"] == "SUCCEEDED", (description.get("error"), description.get("cause"))
     episode_id = json.loads(description["output"])["episode"]["episode_id"]
     episode = services.episodes.get_episode(episode_id)
     assert episode.language == "he" and episode.duration_seconds > 1
