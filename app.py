@@ -6,12 +6,14 @@ handler that uses them: the API and the status tasks never load audio or Teletho
 """
 from chalice import Chalice
 
+from chalicelib import http, log
 from chalicelib.factory import services
 
 app = Chalice(app_name="podcasto")
 
 
 @app.lambda_function(name="validate_episode")
+@log.task("validate_episode")
 def validate_episode(event, context):
     from chalicelib.steps import validate
 
@@ -19,6 +21,7 @@ def validate_episode(event, context):
 
 
 @app.lambda_function(name="collect_content")
+@log.task("collect_content")
 def collect_content(event, context):
     from chalicelib.steps import collect
 
@@ -30,6 +33,7 @@ def collect_content(event, context):
 
 
 @app.lambda_function(name="wait_for_content")
+@log.task("wait_for_content")
 def wait_for_content(event, context):
     from chalicelib.steps import collect
 
@@ -37,6 +41,7 @@ def wait_for_content(event, context):
 
 
 @app.lambda_function(name="mark_content_collected")
+@log.task("mark_content_collected")
 def mark_content_collected(event, context):
     from chalicelib.steps import status
 
@@ -44,6 +49,7 @@ def mark_content_collected(event, context):
 
 
 @app.lambda_function(name="mark_processing")
+@log.task("mark_processing")
 def mark_processing(event, context):
     from chalicelib.steps import status
 
@@ -51,6 +57,7 @@ def mark_processing(event, context):
 
 
 @app.lambda_function(name="generate_audio")
+@log.task("generate_audio")
 def generate_audio(event, context):
     from chalicelib.steps import audio
 
@@ -63,6 +70,7 @@ def generate_audio(event, context):
 
 
 @app.lambda_function(name="mark_completed")
+@log.task("mark_completed")
 def mark_completed(event, context):
     from chalicelib.steps import status
 
@@ -70,7 +78,56 @@ def mark_completed(event, context):
 
 
 @app.lambda_function(name="mark_failed")
+@log.task("mark_failed")
 def mark_failed(event, context):
     from chalicelib.steps import status
 
     return status.mark_failed(event, episodes=services().episodes)
+
+
+# --- the execution-status event: no stuck episodes -------------------------------------------
+# On AWS an EventBridge rule (narrowed to this state machine by the deploy template) delivers
+# Step Functions status changes here; locally the engine delivers the same event.
+@app.on_cw_event(
+    {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"]},
+    },
+    name="reconcile_execution",
+)
+def reconcile_execution(event):
+    from chalicelib.steps import reconcile
+
+    return reconcile.reconcile_execution(event.detail, episodes=services().episodes)
+
+
+# --- the admin API -----------------------------------------------------------------------------
+def _handle(action):
+    svc = services()
+    return http.handle(app.current_request, api_key=lambda: svc.settings.api_key, action=lambda: action(svc.admin))
+
+
+@app.route("/podcasts", methods=["GET"])
+def list_podcasts():
+    return _handle(lambda admin: admin.list_podcasts())
+
+
+@app.route("/podcasts/{podcast_id}/episodes", methods=["POST"])
+def start_episode(podcast_id):
+    request = app.current_request
+    return _handle(
+        lambda admin: admin.start_episode(
+            podcast_id, http.json_body(request), idempotency_key=request.headers.get("idempotency-key")
+        )
+    )
+
+
+@app.route("/episodes/{episode_id}", methods=["GET"])
+def get_episode(episode_id):
+    return _handle(lambda admin: admin.episode(episode_id))
+
+
+@app.route("/episodes/{episode_id}/retry", methods=["POST"])
+def retry_episode(episode_id):
+    return _handle(lambda admin: admin.retry_episode(episode_id))

@@ -35,6 +35,12 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "MAX_MESSAGES_PER_CHANNEL": ("1000", "Cap on messages read from one live channel per episode (what is left out is recorded)."),
     "MAX_MESSAGES_PER_EPISODE": ("3000", "Cap on messages read from all live channels per episode."),
     "FLOOD_WAIT_MAX_SECONDS": ("30", "Telegram flood waits up to this long are waited out; longer ones become SourceUnavailable, retried by Step Functions."),
+    "PODCASTO_API_KEY": (None, "Admin API key (X-Api-Key or Authorization: Bearer). Secret: also PODCASTO_API_KEY_SECRET_ARN / _PARAMETER. The local stage defaults to `podcasto-local-key`; AWS stages have no default."),
+    "STATE_MACHINE_ARN": (None, "The workflow the admin API starts (injected by the deploy template; set by `make local`)."),
+    "SFN_ENDPOINT_URL": (None, "Step Functions endpoint override; `make local` points it at the local engine."),
+    "AUDIO_URL_EXPIRES_SECONDS": ("3600", "Lifetime of the presigned audio_url made on each read of an episode."),
+    "PUBLIC_AUDIO_BASE_URL": (None, "If set, audio_url is this base URL + the S3 key (e.g. a CDN) instead of a presigned URL."),
+    "LOG_LEVEL": ("INFO", "Level of the JSON log lines."),
     "SCRIPT_WRITER": ("offline", "Script writer: offline."),
     "SPEECH_PROVIDER": ("espeak", "Speech engine: espeak (offline, local only)."),
     "MIN_TEXT_LENGTH": ("0", "Drop text-only messages shorter than this many characters."),
@@ -46,6 +52,7 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
 }
 
 AWS_STAGES = ("dev", "prod")
+LOCAL_API_KEY = "podcasto-local-key"  # documented; only ever used on the local stage
 
 
 def _resolve_secret_from_aws(kind: str, ref: str, region: str) -> str:
@@ -158,6 +165,17 @@ class Settings:
     def sqlite_path(self) -> Path:
         raw = self.get("SQLITE_PATH")
         return Path(raw).expanduser() if raw else self.home / "podcasto.db"
+
+    @property
+    def api_key(self) -> str:
+        """The admin API key. Only the local stage has a default: on AWS a missing key fails
+        closed (the API answers 503), never open."""
+        try:
+            return self.secret("PODCASTO_API_KEY")
+        except ConfigurationError:
+            if self.stage == "local":
+                return LOCAL_API_KEY
+            raise
 
     @property
     def bucket(self) -> str:

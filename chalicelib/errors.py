@@ -11,9 +11,11 @@ PodcastoError
  │    ├── SourceUnavailable      the content source timed out, dropped, or asked us to wait
  │    ├── StoreUnavailable       the episode store (SQLite locked, Supabase 5xx/timeout)
  │    ├── ObjectStoreUnavailable S3 throttled or answered 5xx
- │    └── SpeechThrottled        a speech/LLM provider answered 429 or timed out
+ │    ├── SpeechThrottled        a speech/LLM provider answered 429 or timed out
+ │    └── WorkflowUnavailable    Step Functions could not start an execution right now
  └── PermanentError              retrying cannot help: the episode fails with the reason recorded
       ├── InvalidInput           the execution input or request names a bad field
+      ├── Unauthorized           the admin API key is missing or wrong
       ├── NotFound               podcast or episode does not exist
       ├── StatusConflict         a compare-and-set status transition matched no row
       ├── NoContent              the window holds no usable message (reason ``no_content``)
@@ -60,8 +62,16 @@ class SpeechThrottled(TransientError):
     """A speech or script provider throttled us (429) or timed out."""
 
 
+class WorkflowUnavailable(TransientError):
+    """Step Functions refused or failed to start an execution (throttled, 5xx, unreachable)."""
+
+
 class InvalidInput(PermanentError):
     """Input that names a bad or missing field; the message names the field."""
+
+
+class Unauthorized(PermanentError):
+    """The admin API key is missing or wrong (HTTP 401; nothing is done)."""
 
 
 class NotFound(PermanentError):

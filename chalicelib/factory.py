@@ -7,6 +7,7 @@ or Supabase code it does not call.
 from __future__ import annotations
 
 from functools import cached_property
+from urllib.parse import urlparse
 
 from chalicelib.config import Settings
 from chalicelib.errors import ConfigurationError, InvalidInput
@@ -32,14 +33,49 @@ class Services:
 
         return SqliteEpisodeStore(str(self.settings.sqlite_path))
 
-    @cached_property
-    def s3_client(self):
+    def _client(self, service: str, endpoint_setting: str):
+        """A boto3 client; an endpoint override on loopback (the local engine) gets throwaway
+        credentials, so a laptop without an AWS account works and real credentials never
+        reach a local server."""
         import boto3
 
-        return boto3.client(
-            "s3",
-            region_name=self.settings.region,
-            endpoint_url=self.settings.get("S3_ENDPOINT_URL"),
+        endpoint = self.settings.get(endpoint_setting)
+        kwargs = {}
+        if endpoint and urlparse(endpoint).hostname in ("127.0.0.1", "localhost", "::1"):
+            kwargs = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+        return boto3.client(service, region_name=self.settings.region, endpoint_url=endpoint, **kwargs)
+
+    @cached_property
+    def s3_client(self):
+        return self._client("s3", "S3_ENDPOINT_URL")
+
+    @cached_property
+    def sfn_client(self):
+        return self._client("stepfunctions", "SFN_ENDPOINT_URL")
+
+    def starter(self):
+        from chalicelib.workflow import StepFunctionsStarter
+
+        return StepFunctionsStarter(self.sfn_client, self.settings.require("STATE_MACHINE_ARN"))
+
+    def audio_url(self, key: str) -> str:
+        """Made on each read, so a stored episode never holds an expired link."""
+        base = self.settings.get("PUBLIC_AUDIO_BASE_URL")
+        if base:
+            return f"{base.rstrip('/')}/{key}"
+        return self.objects.presigned_url(
+            key, expires_seconds=self.settings.integer("AUDIO_URL_EXPIRES_SECONDS", minimum=60)
+        )
+
+    @cached_property
+    def admin(self):
+        from chalicelib.admin import Admin
+
+        # Late-bound lambdas: a seam replaced on this object after the admin was built still counts.
+        return Admin(
+            episodes=self.episodes,
+            starter=lambda: self.starter(),
+            audio_url=lambda key: self.audio_url(key),
         )
 
     @cached_property

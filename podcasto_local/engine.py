@@ -132,6 +132,10 @@ class LocalEngine:
         self._server = None
         self.endpoint = ""
         self.state_machine_arn = ""
+        self.state_machine_arns: list[str] = []
+        self.delivered_events: list[dict] = []  # execution-status events handed to the app
+        self._watcher: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> "LocalEngine":
@@ -156,15 +160,27 @@ class LocalEngine:
         self.s3 = self.client("s3")
         self.sfn = self.client("stepfunctions")
         self.s3.create_bucket(Bucket=self.bucket)
-        self.state_machine_arn = self.sfn.create_state_machine(
-            name=STATE_MACHINE_NAME,
-            definition=self.definition(),
+        self.state_machine_arn = self.deploy(STATE_MACHINE_NAME, self.definition())
+        self._stopping.clear()
+        self._watcher = threading.Thread(target=self._watch_executions, daemon=True)
+        self._watcher.start()
+        return self
+
+    def deploy(self, name: str, definition: str) -> str:
+        """Create a state machine (tests deploy variants of the real ASL, e.g. a short timeout)."""
+        arn = self.sfn.create_state_machine(
+            name=name, definition=definition,
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/podcasto-local-states",
         )["stateMachineArn"]
-        return self
+        self.state_machine_arns.append(arn)
+        return arn
 
     def stop(self) -> None:
         global _active
+        self._stopping.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+            self._watcher = None
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -185,7 +201,10 @@ class LocalEngine:
 
     def definition(self) -> str:
         """The ASL file with each ``${NameArn}`` replaced by a local function ARN."""
-        text = self.asl_path.read_text()
+        return self.definition_of(self.asl_path.read_text())
+
+    def definition_of(self, text: str) -> str:
+        """Any ASL text with its ``${NameArn}`` placeholders replaced by local function ARNs."""
         return _PLACEHOLDER_RE.sub(
             lambda m: f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{function_name_for(m.group(1))}",
             text,
@@ -217,11 +236,84 @@ class LocalEngine:
             with self._lock:
                 self.task_seconds += time.perf_counter() - started
 
+    # -- execution-status events ----------------------------------------------------------------
+    def _watch_executions(self) -> None:
+        """Deliver a Step Functions "Execution Status Change" event to the app's
+        ``reconcile_execution`` handler for each execution that ends FAILED, TIMED_OUT or
+        ABORTED — what the EventBridge rule does on AWS."""
+        seen: set[str] = set()
+        while not self._stopping.wait(0.05):
+            for arn in list(self.state_machine_arns):
+                try:
+                    executions = self.sfn.list_executions(stateMachineArn=arn)["executions"]
+                except Exception:  # noqa: BLE001 - the server is stopping
+                    continue
+                for execution in executions:
+                    key = execution["executionArn"]
+                    if key in seen or execution["status"] not in END_STATUSES:
+                        continue
+                    seen.add(key)
+                    if execution["status"] != "SUCCEEDED":
+                        self.deliver_status_event(key)
+
+    def status_event(self, execution_arn: str) -> dict:
+        """The EventBridge event AWS emits for this execution's current status."""
+        d = self.sfn.describe_execution(executionArn=execution_arn)
+        detail = {
+            "executionArn": execution_arn,
+            "stateMachineArn": d["stateMachineArn"],
+            "name": d["name"],
+            "status": d["status"],
+            "startDate": int(d["startDate"].timestamp() * 1000),
+            "stopDate": int(d["stopDate"].timestamp() * 1000) if d.get("stopDate") else None,
+            "input": d.get("input"),
+            "output": d.get("output"),
+            "error": d.get("error"),
+            "cause": d.get("cause"),
+        }
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states",
+            "account": ACCOUNT,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "region": self.region,
+            "resources": [execution_arn],
+            "detail": detail,
+        }
+
+    def deliver_status_event(self, execution_arn: str) -> None:
+        handler = self.app.handler_map.get("reconcile_execution")
+        if handler is None:
+            return
+        event = self.status_event(execution_arn)
+        from chalice.test import LambdaContext
+
+        try:
+            handler(event, LambdaContext("reconcile_execution", memory_size=256))
+        except Exception:  # noqa: BLE001 - as on AWS, a failed delivery is logged, not fatal
+            logging.getLogger(__name__).exception("reconcile_execution failed for %s", execution_arn)
+        with self._lock:
+            self.delivered_events.append(event)
+
+    def wait_for_event(self, execution_arn: str, *, timeout: float = 10) -> dict:
+        """Block until the status event of ``execution_arn`` has been delivered."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                for event in self.delivered_events:
+                    if event["detail"]["executionArn"] == execution_arn:
+                        return event
+            time.sleep(0.02)
+        raise TimeoutError(f"no status event delivered for {execution_arn}")
+
     # -- executions ----------------------------------------------------------------------------
-    def start_execution(self, execution_input: dict, *, name: str | None = None) -> str:
+    def start_execution(self, execution_input: dict, *, name: str | None = None,
+                        state_machine_arn: str | None = None) -> str:
         """Start an execution; always named (moto names unnamed ones "None")."""
         return self.sfn.start_execution(
-            stateMachineArn=self.state_machine_arn,
+            stateMachineArn=state_machine_arn or self.state_machine_arn,
             name=name or f"local-{uuid.uuid4()}",
             input=json.dumps(execution_input),
         )["executionArn"]

@@ -24,16 +24,27 @@ def engine():
         yield running
 
 
+API_KEY = "test-api-key-5b1f0c"
+
+
 @pytest.fixture
-def settings(tmp_path) -> Settings:
+def settings(tmp_path, engine) -> Settings:
     """Defaults, with runtime state in the test's own folder and no outside environment."""
-    return Settings(environ={"PODCASTO_HOME": str(tmp_path / "home")})
+    return Settings(
+        environ={
+            "PODCASTO_HOME": str(tmp_path / "home"),
+            "STATE_MACHINE_ARN": engine.state_machine_arn,
+            "PODCASTO_API_KEY": API_KEY,
+        }
+    )
 
 
 @pytest.fixture
 def services(engine, settings):
-    """Fresh services (own SQLite file) answering the engine's task invocations."""
-    built = Services(settings, s3_client=engine.client("s3"))
+    """Fresh services (own SQLite file) answering the engine's task invocations and API calls."""
+    built = Services(
+        settings, s3_client=engine.client("s3"), sfn_client=engine.client("stepfunctions")
+    )
     previous = use_services(built)
     engine.invocations.clear()
     yield built

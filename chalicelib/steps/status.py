@@ -85,16 +85,19 @@ def record_failure(
     error: str,
     cause: str,
     failed_state: str | None,
+    owner_required: bool = False,
 ) -> bool:
-    """Move a non-terminal episode owned by ``execution_id`` (or by nobody) to failed.
+    """Move a non-terminal episode owned by ``execution_id`` to failed (or owned by nobody,
+    unless ``owner_required``: an unbound episode may be waiting for a retry's execution).
 
     Returns whether it wrote. Retries the compare-and-set when the status moved under us.
     """
+    owners = (execution_id,) if owner_required else (None, execution_id)
     for _ in range(3):
         episode = episodes.get_episode(episode_id)
         if episode is None or episode.status in TERMINAL:
             return False
-        if episode.execution_id not in (None, execution_id):
+        if episode.execution_id not in owners:
             return False  # another execution owns it: its own failure path will report
         try:
             episodes.transition(

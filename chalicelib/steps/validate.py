@@ -1,10 +1,14 @@
 """ValidateEpisode: check the execution input, create the episode if absent, claim it."""
 from __future__ import annotations
 
+import uuid
+
 from chalicelib.domain import Window, window_from_request
 from chalicelib.episode_request import parse_episode_request
 from chalicelib.errors import NotFound
 from chalicelib.stores.episodes import Episode, EpisodeStore, Podcast
+
+_EXECUTION_NAMESPACE = uuid.UUID("6f1c1d7e-8a51-4a8e-9d0e-70646361737f")
 
 
 def validate_episode(event: dict, *, episodes: EpisodeStore) -> dict:
@@ -18,19 +22,27 @@ def validate_episode(event: dict, *, episodes: EpisodeStore) -> dict:
     podcast = episodes.get_podcast(request.podcast_id)
     if podcast is None:
         raise NotFound(f"podcast_id {request.podcast_id!r} does not exist")
-    episode = episodes.get_episode(request.episode_id) if request.episode_id else None
+    # Without an episode id (a console execution), the id derives from the execution: a Lambda
+    # retry of this step finds the same episode instead of creating a second one, and the
+    # reconciler can find the episode of an execution that ended outside the Catch path.
+    episode_id = request.episode_id or episode_id_for_execution(execution_id)
+    episode = episodes.get_episode(episode_id)
     if episode is None:
         episode, _ = episodes.create_episode(
             podcast_id=podcast.id,
             language=request.language or podcast.language,
             format=request.format or podcast.format,
             window=request.window or default_window(podcast),
-            episode_id=request.episode_id,
+            episode_id=episode_id,
         )
     elif episode.podcast_id != podcast.id:
         raise NotFound(f"episode_id {episode.id} does not belong to podcast_id {podcast.id!r}")
     episode = episodes.claim(episode.id, execution_id)
     return episode_ref(episode)
+
+
+def episode_id_for_execution(execution_id: str) -> str:
+    return str(uuid.uuid5(_EXECUTION_NAMESPACE, execution_id))
 
 
 def default_window(podcast: Podcast) -> Window:
