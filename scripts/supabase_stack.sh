@@ -65,11 +65,20 @@ psql_admin() {
     "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$RUN_DIR" -p "$PG_PORT" -U postgres -d postgres "$@"
 }
 
+# A process that exited but was not reaped yet (a zombie: PID 1 in a container reaps lazily)
+# counts as gone.
+process_live() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [[ ${stat%% *} != Z ]]
+}
+
 pid_alive() {  # pid_alive <pid file> <command name>
     local pid
     [[ -f $1 ]] || return 1
     pid=$(<"$1")
-    [[ -n $pid && -r /proc/$pid/comm ]] || return 1
+    [[ -n $pid ]] && process_live "$pid" || return 1
     [[ $(<"/proc/$pid/comm") == "$2"* ]]
 }
 
@@ -295,7 +304,7 @@ stop_pid() {  # stop_pid <pid file> <name> <signal>
         log "stopping $2 (pid $pid)"
         kill "-$3" "$pid"
         for ((i = 0; i < 200; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
+            process_live "$pid" || break
             sleep 0.05
         done
     fi
@@ -318,8 +327,8 @@ cmd_up() {
 
 cmd_down() {
     [[ -f $MARKER ]] || { log "no stack in $STATE_DIR"; return 0; }
-    stop_pid "$RUN_DIR/nginx.pid" nginx QUIT
-    stop_pid "$RUN_DIR/postgrest.pid" postgrest TERM
+    stop_pid "$RUN_DIR/nginx.pid" nginx TERM
+    stop_pid "$RUN_DIR/postgrest.pid" postgrest INT
     if postgres_running; then
         log "stopping postgres"
         as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null

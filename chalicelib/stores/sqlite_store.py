@@ -28,6 +28,7 @@ from chalicelib.domain import PENDING, Window, new_episode_id
 from chalicelib.errors import NotFound, StatusConflict, StoreRejected, StoreUnavailable
 from chalicelib.stores.episodes import Episode, Podcast
 from chalicelib.stores.rows import (
+    canonical_episode_id,
     check_fields,
     check_new_episode,
     check_podcast,
@@ -282,10 +283,12 @@ class SqliteEpisodeStore:
             return self._existing(conn, episode_id), True
 
     def get_episode(self, episode_id: str) -> Episode | None:
+        episode_id = canonical_episode_id(episode_id) or episode_id
         with self._connection() as conn:
             return self._episode(conn, episode_id)
 
     def claim(self, episode_id: str, execution_id: str) -> Episode:
+        episode_id = canonical_episode_id(episode_id) or episode_id
         with self._write() as conn:
             won = self._execute(
                 conn,
@@ -317,6 +320,7 @@ class SqliteEpisodeStore:
         **fields,
     ) -> Episode:
         check_fields(fields)
+        episode_id = canonical_episode_id(episode_id) or episode_id
         with self._write() as conn:
             if not is_legal_move(expected, to):
                 current = self._existing(conn, episode_id).status
@@ -350,6 +354,7 @@ class SqliteEpisodeStore:
             raise conflict(episode_id, expected, to, episode.status)
 
     def retry(self, episode_id: str, *, detail: str | None = None) -> Episode:
+        episode_id = canonical_episode_id(episode_id) or episode_id
         with self._write() as conn:
             moved = self._execute(
                 conn,
@@ -369,6 +374,7 @@ class SqliteEpisodeStore:
             return episode
 
     def history(self, episode_id: str) -> list[dict]:
+        episode_id = canonical_episode_id(episode_id) or episode_id
         with self._connection() as conn:
             rows = self._query(
                 conn,
