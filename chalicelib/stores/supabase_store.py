@@ -112,7 +112,7 @@ class SupabaseEpisodeStore:
         transient = (
             status >= 500 or status in (408, 429)
             if status is not None
-            else exc.code in _UNAVAILABLE_CODES
+            else exc.code in _UNAVAILABLE_CODES or (str(exc.code).isdigit() and int(exc.code) >= 500)
         )
         if transient:
             return StoreUnavailable(f"the episode store failed to {what} (HTTP {status}; {text})")
