@@ -64,8 +64,7 @@ class SupabaseEpisodeStore:
     ) -> "SupabaseEpisodeStore":
         """Build the client the production way. ``retry`` lets supabase-py retry idempotent
         GETs on 503/520 (it never retries writes)."""
-        from supabase import ClientOptions, create_client
-        from supabase._sync.client import SupabaseException
+        from supabase import ClientOptions, SupabaseException, create_client
 
         # The timeout lives on the HTTP client: supabase-py deprecates its own timeout option.
         http = httpx.Client(timeout=timeout, follow_redirects=True)

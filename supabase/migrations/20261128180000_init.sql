@@ -183,6 +183,9 @@ alter table public.episode_status_history enable row level security;
 revoke all on public.podcasts, public.episodes, public.episode_status_history
     from anon, authenticated;
 grant select, insert, update, delete on public.podcasts, public.episodes to service_role;
+-- History is append-only and written by the database: Supabase's default privileges give the
+-- service_role everything on new tables, so take the writes back.
+revoke insert, update, delete, truncate on public.episode_status_history from service_role;
 grant select on public.episode_status_history to service_role;
 
 revoke execute on function public.retry_episode(uuid, text) from public, anon, authenticated;
