@@ -9,7 +9,7 @@ tool) cannot break them either:
   statement, which is what ``retry()`` writes; a plain ``SET status = 'pending'`` is refused.
   ``attempt_count`` cannot change in any other statement;
 - AFTER triggers write one ``episode_status_history`` row per status change (creation included)
-  and maintain ``updated_at``. The history ``detail`` comes from ``episodes.status_detail``,
+  and own ``created_at`` / ``updated_at``. The history ``detail`` comes from ``episodes.status_detail``,
   which every write of this store sets together with the status.
 
 Every write runs in ``BEGIN IMMEDIATE`` (one writer at a time, waiting up to ``busy_timeout``),
@@ -196,10 +196,12 @@ class SqliteEpisodeStore:
             self._call(lambda: conn.execute("BEGIN IMMEDIATE"))
             try:
                 yield conn
+                self._call(conn.commit)
             except BaseException:
-                conn.rollback()
+                # The connection is kept for the next call: never leave it inside a transaction.
+                if conn.in_transaction:
+                    conn.rollback()
                 raise
-            self._call(conn.commit)
 
     @staticmethod
     def _call(fn):
