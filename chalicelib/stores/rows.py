@@ -45,6 +45,14 @@ def check_new_episode(podcast_id: str, language: str, format: str, episode_id: s
     return validate_episode_id(episode_id) if episode_id is not None else None
 
 
+def canonical_episode_id(value: str) -> str | None:
+    """The canonical form of an episode id, or ``None`` when it is no UUID (so no episode)."""
+    try:
+        return validate_episode_id(value)
+    except InvalidInput:
+        return None
+
+
 def check_podcast(podcast: Podcast) -> None:
     validate_podcast_id(podcast.id, "id")
     validate_choice(podcast.language, "language", LANGUAGES)

@@ -9,11 +9,11 @@ tool) cannot break them either:
   statement, which is what ``retry()`` writes; a plain ``SET status = 'pending'`` is refused.
   ``attempt_count`` cannot change in any other statement;
 - AFTER triggers write one ``episode_status_history`` row per status change (creation included)
-  and maintain ``updated_at``. The history ``detail`` comes from ``episodes.status_detail``,
+  and own ``created_at`` / ``updated_at``. The history ``detail`` comes from ``episodes.status_detail``,
   which every write of this store sets together with the status.
 
 Every write runs in ``BEGIN IMMEDIATE`` (one writer at a time, waiting up to ``busy_timeout``),
-with one connection per call so threads never share one. The file runs in WAL mode so readers
+on a connection per thread, so threads never share one. The file runs in WAL mode so readers
 do not block the writer.
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,6 +29,7 @@ from chalicelib.domain import PENDING, Window, new_episode_id
 from chalicelib.errors import NotFound, StatusConflict, StoreRejected, StoreUnavailable
 from chalicelib.stores.episodes import Episode, Podcast
 from chalicelib.stores.rows import (
+    canonical_episode_id,
     check_fields,
     check_new_episode,
     check_podcast,
@@ -124,14 +126,17 @@ BEGIN
     VALUES (NEW.id, OLD.status, NEW.status, NEW.execution_id, NEW.status_detail);
 END;
 
--- The guard stops the trigger's own UPDATE from firing it again.
+-- The database owns the timestamps, whatever a client writes. (The trigger's own UPDATE does
+-- not fire it again: SQLite leaves recursive_triggers off.)
 CREATE TRIGGER IF NOT EXISTS episodes_touch AFTER UPDATE ON episodes
-WHEN NEW.updated_at IS OLD.updated_at
-BEGIN UPDATE episodes SET updated_at = {_NOW} WHERE id = NEW.id; END;
+BEGIN
+    UPDATE episodes SET created_at = OLD.created_at, updated_at = {_NOW} WHERE id = NEW.id;
+END;
 
 CREATE TRIGGER IF NOT EXISTS podcasts_touch AFTER UPDATE ON podcasts
-WHEN NEW.updated_at IS OLD.updated_at
-BEGIN UPDATE podcasts SET updated_at = {_NOW} WHERE id = NEW.id; END;
+BEGIN
+    UPDATE podcasts SET created_at = OLD.created_at, updated_at = {_NOW} WHERE id = NEW.id;
+END;
 """
 
 _SELECT_EPISODE = "SELECT * FROM episodes WHERE id = ?"
@@ -143,6 +148,7 @@ class SqliteEpisodeStore:
     def __init__(self, path: str, *, busy_timeout: float = 5.0):
         self.path = path
         self.busy_timeout = busy_timeout
+        self._local = threading.local()
         parent = os.path.dirname(os.path.abspath(path))
         os.makedirs(parent, exist_ok=True)
         with self._connection() as conn:
@@ -152,6 +158,14 @@ class SqliteEpisodeStore:
     # --- plumbing ---------------------------------------------------------------------------
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, opened on first use and kept: closing the last connection
+        to a WAL database checkpoints it, which would cost ~1 ms on every call."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._open()
+        yield conn
+
+    def _open(self) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(
                 self.path,
@@ -159,13 +173,20 @@ class SqliteEpisodeStore:
                 isolation_level=None,  # we issue BEGIN ourselves
                 check_same_thread=False,
             )
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"cannot open the episode database: {exc}") from exc
-        try:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA foreign_keys = ON")
-            yield conn
-        finally:
+            # WAL + NORMAL: a commit never corrupts the file; only a power loss can undo the
+            # last commits, and fsync on every status move buys nothing for this store.
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open the episode database: {exc}") from exc
+        return conn
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their thread ends)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._local.conn = None
             conn.close()
 
     @contextmanager
@@ -175,10 +196,12 @@ class SqliteEpisodeStore:
             self._call(lambda: conn.execute("BEGIN IMMEDIATE"))
             try:
                 yield conn
+                self._call(conn.commit)
             except BaseException:
-                conn.rollback()
+                # The connection is kept for the next call: never leave it inside a transaction.
+                if conn.in_transaction:
+                    conn.rollback()
                 raise
-            self._call(conn.commit)
 
     @staticmethod
     def _call(fn):
@@ -282,10 +305,12 @@ class SqliteEpisodeStore:
             return self._existing(conn, episode_id), True
 
     def get_episode(self, episode_id: str) -> Episode | None:
+        episode_id = canonical_episode_id(episode_id) or episode_id
         with self._connection() as conn:
             return self._episode(conn, episode_id)
 
     def claim(self, episode_id: str, execution_id: str) -> Episode:
+        episode_id = canonical_episode_id(episode_id) or episode_id
         with self._write() as conn:
             won = self._execute(
                 conn,
@@ -317,6 +342,7 @@ class SqliteEpisodeStore:
         **fields,
     ) -> Episode:
         check_fields(fields)
+        episode_id = canonical_episode_id(episode_id) or episode_id
         with self._write() as conn:
             if not is_legal_move(expected, to):
                 current = self._existing(conn, episode_id).status
@@ -350,6 +376,7 @@ class SqliteEpisodeStore:
             raise conflict(episode_id, expected, to, episode.status)
 
     def retry(self, episode_id: str, *, detail: str | None = None) -> Episode:
+        episode_id = canonical_episode_id(episode_id) or episode_id
         with self._write() as conn:
             moved = self._execute(
                 conn,
@@ -369,6 +396,7 @@ class SqliteEpisodeStore:
             return episode
 
     def history(self, episode_id: str) -> list[dict]:
+        episode_id = canonical_episode_id(episode_id) or episode_id
         with self._connection() as conn:
             rows = self._query(
                 conn,

@@ -15,6 +15,7 @@ import pytest
 
 from chalicelib.stores.episodes import EpisodeStore, Podcast
 from chalicelib.stores.sqlite_store import SqliteEpisodeStore
+from chalicelib.stores.supabase_store import SupabaseEpisodeStore
 
 
 @dataclass
@@ -51,11 +52,31 @@ def _sqlite_harness(tmp_path) -> StoreHarness:
     return StoreHarness(store=store, raw_update=raw_update, refused=(sqlite3.IntegrityError,))
 
 
-STORE_KINDS = ["sqlite"]
+@pytest.fixture(scope="session")
+def _supabase_store(supabase_stack) -> SupabaseEpisodeStore:
+    # One store for the session, like one per Lambda container; tests use unique podcast ids.
+    return SupabaseEpisodeStore.from_settings(supabase_stack.url, supabase_stack.key)
+
+
+def _supabase_harness(store: SupabaseEpisodeStore) -> StoreHarness:
+    from postgrest.exceptions import APIError
+
+    raw = store._client  # the service_role client, used directly: no store rules in the way
+
+    def raw_update(episode_id: str, values: dict) -> None:
+        raw.table("episodes").update(values).eq("id", episode_id).execute()
+
+    return StoreHarness(store=store, raw_update=raw_update, refused=(APIError,))
+
+
+STORE_KINDS = ["sqlite", "supabase"]
 
 
 @pytest.fixture(params=STORE_KINDS)
 def harness(request, tmp_path) -> StoreHarness:
     if request.param == "sqlite":
         return _sqlite_harness(tmp_path)
+    if request.param == "supabase":
+        # Requested lazily so a run of only the SQLite cases never starts the stack.
+        return _supabase_harness(request.getfixturevalue("_supabase_store"))
     raise AssertionError(f"unknown store kind {request.param}")

@@ -356,12 +356,21 @@ def test_history_lists_every_move_oldest_first_starting_with_creation(harness):
     assert [row["at"] for row in history] == sorted(row["at"] for row in history)
 
 
-def test_updated_at_is_maintained_by_the_store(harness):
+def test_updated_at_moves_forward_and_created_at_stays(harness):
     episode = new_episode(harness)
     moved = harness.store.transition(episode.id, expected=PENDING, to=FAILED, error="x")
     assert moved.created_at == episode.created_at
     assert moved.updated_at >= episode.updated_at
-    assert moved.updated_at != episode.updated_at
+
+
+def test_the_database_owns_the_timestamps(harness):
+    episode = new_episode(harness)
+    harness.raw_update(
+        episode.id, {"created_at": "2000-01-01T00:00:00Z", "updated_at": "2000-01-01T00:00:00Z"}
+    )
+    stored = harness.store.get_episode(episode.id)
+    assert stored.created_at == episode.created_at
+    assert stored.updated_at >= episode.updated_at
 
 
 # --- retry --------------------------------------------------------------------------------------

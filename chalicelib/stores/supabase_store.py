@@ -1,0 +1,294 @@
+"""The production episode store: Supabase through supabase-py (PostgREST).
+
+The schema (``supabase/migrations``) enforces the status rules in the database, writes the
+history rows and the timestamps; this adapter adds the compare-and-set writes, the idempotent
+repeats and the translation of foreign errors:
+
+- no answer, a timeout, HTTP 5xx, 408 or 429 -> ``StoreUnavailable`` (the workflow retries);
+- any other refusal (a bad key, a schema mismatch, a constraint) -> ``StoreRejected``;
+  messages carry PostgREST's code and message, never the API key.
+
+One round trip per write on the happy path: each status change is a single
+``PATCH ... ?id=eq.X&status=eq.<expected>`` returning the row; an empty answer means the
+episode was not in ``expected`` and only then is the current status read.
+"""
+from __future__ import annotations
+
+import threading
+
+import httpx
+from postgrest.exceptions import APIError
+from pydantic import ValidationError
+
+from chalicelib.domain import PENDING, Window
+from chalicelib.errors import (
+    ConfigurationError,
+    NotFound,
+    StatusConflict,
+    StoreRejected,
+    StoreUnavailable,
+)
+from chalicelib.stores.episodes import Episode, Podcast
+from chalicelib.stores.rows import (
+    PODCAST_COLUMNS,
+    canonical_episode_id,
+    check_fields,
+    check_new_episode,
+    check_podcast,
+    conflict,
+    episode_from_row,
+    history_from_row,
+    is_legal_move,
+)
+
+_UNIQUE_VIOLATION = "23505"
+_FOREIGN_KEY_VIOLATION = "23503"
+# PostgREST's own "cannot reach the database" codes, for answers that lost their HTTP status.
+_UNAVAILABLE_CODES = {"PGRST000", "PGRST001", "PGRST002", "PGRST003"}
+
+
+class SupabaseEpisodeStore:
+    """``EpisodeStore`` on a supabase-py ``Client`` (``create_client(SUPABASE_URL, SUPABASE_KEY)``)."""
+
+    def __init__(self, client):
+        self._client = client
+        self._key = getattr(client, "supabase_key", None) or None
+        # supabase-py drops the HTTP status of a JSON error body; remember it per thread (one
+        # client serves concurrent callers) so 5xx and 4xx can be told apart.
+        self._last = threading.local()
+        client.postgrest.session.event_hooks["response"].append(self._remember_status)
+
+    @classmethod
+    def from_settings(
+        cls, url: str, key: str, *, timeout: float = 10.0, retry: bool = True
+    ) -> "SupabaseEpisodeStore":
+        """Build the client the production way. ``retry`` lets supabase-py retry idempotent
+        GETs on 503/520 (it never retries writes)."""
+        from supabase import ClientOptions, SupabaseException, create_client
+
+        # The timeout lives on the HTTP client: supabase-py deprecates its own timeout option.
+        http = httpx.Client(timeout=timeout, follow_redirects=True)
+        options = ClientOptions(httpx_client=http, postgrest_client_retry=retry)
+        try:
+            client = create_client(url, key, options)
+        except SupabaseException as exc:
+            # supabase-py's messages name the argument, never its value.
+            raise ConfigurationError(f"Supabase settings rejected: {exc.message}") from None
+        return cls(client)
+
+    # --- plumbing ---------------------------------------------------------------------------
+    def _remember_status(self, response: httpx.Response) -> None:
+        self._last.status = response.status_code
+
+    def _table(self, name: str):
+        return self._client.table(name)
+
+    def _send(self, request, what: str):
+        """Run a request; transport failures become ``StoreUnavailable``, ``APIError`` passes."""
+        self._last.status = None
+        try:
+            return request.execute()
+        except httpx.HTTPError as exc:
+            raise StoreUnavailable(
+                f"the episode store is unreachable ({what}): {type(exc).__name__}"
+            ) from exc
+        except (ValidationError, ValueError) as exc:
+            raise StoreRejected(
+                f"the episode store answered something that is not PostgREST ({what})"
+            ) from exc
+
+    def _run(self, request, what: str) -> list[dict]:
+        try:
+            return self._send(request, what).data
+        except APIError as exc:
+            raise self._refusal(exc, what) from exc
+
+    def _refusal(self, exc: APIError, what: str) -> Exception:
+        status = getattr(self._last, "status", None)
+        text = f"{exc.code}: {exc.message}" if exc.code else str(exc.message)
+        if self._key:
+            text = text.replace(self._key, "<key>")
+        transient = (
+            status >= 500 or status in (408, 429)
+            if status is not None
+            else exc.code in _UNAVAILABLE_CODES or (str(exc.code).isdigit() and int(exc.code) >= 500)
+        )
+        if transient:
+            return StoreUnavailable(f"the episode store failed to {what} (HTTP {status}; {text})")
+        return StoreRejected(f"the episode store refused to {what} (HTTP {status}; {text})")
+
+    def _episode(self, episode_id: str) -> Episode | None:
+        rows = self._run(
+            self._table("episodes").select("*").eq("id", episode_id).limit(1), "read an episode"
+        )
+        return episode_from_row(rows[0]) if rows else None
+
+    def _existing(self, episode_id: str | None, raw_id: str) -> Episode:
+        episode = self._episode(episode_id) if episode_id is not None else None
+        if episode is None:
+            raise NotFound(f"episode {raw_id} does not exist")
+        return episode
+
+    # --- podcasts ---------------------------------------------------------------------------
+    def put_podcast(self, podcast: Podcast) -> None:
+        check_podcast(podcast)
+        self._run(
+            self._table("podcasts").upsert(podcast.to_json(), on_conflict="id"), "save a podcast"
+        )
+
+    def get_podcast(self, podcast_id: str) -> Podcast | None:
+        rows = self._run(
+            self._table("podcasts").select("*").eq("id", podcast_id).limit(1), "read a podcast"
+        )
+        return _podcast(rows[0]) if rows else None
+
+    def list_podcasts(self) -> list[Podcast]:
+        rows = self._run(self._table("podcasts").select("*").order("id"), "list podcasts")
+        return [_podcast(row) for row in rows]
+
+    # --- episodes ---------------------------------------------------------------------------
+    def create_episode(
+        self,
+        *,
+        podcast_id: str,
+        language: str,
+        format: str,
+        window: Window,
+        episode_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[Episode, bool]:
+        episode_id = check_new_episode(podcast_id, language, format, episode_id)
+        bounds = window.to_json()
+        row = {
+            "podcast_id": podcast_id,
+            "language": language,
+            "format": format,
+            "window_start": bounds["start"],
+            "window_end": bounds["end"],
+            "idempotency_key": idempotency_key,
+        }
+        if episode_id is not None:
+            row["id"] = episode_id
+        # Insert first: the database's unique and foreign keys answer "already there?" and
+        # "podcast exists?" in the same round trip, with no window for a racing creator.
+        try:
+            rows = self._send(self._table("episodes").insert(row), "create an episode").data
+        except APIError as exc:
+            if exc.code == _FOREIGN_KEY_VIOLATION:
+                raise NotFound(f"podcast {podcast_id} does not exist") from None
+            if exc.code != _UNIQUE_VIOLATION:
+                raise self._refusal(exc, "create an episode") from exc
+            existing = self._episode(episode_id) if episode_id is not None else None
+            if existing is None and idempotency_key is not None:
+                found = self._run(
+                    self._table("episodes").select("*").eq("podcast_id", podcast_id)
+                    .eq("idempotency_key", idempotency_key).limit(1),
+                    "read an episode",
+                )
+                existing = episode_from_row(found[0]) if found else None
+            if existing is None:
+                raise self._refusal(exc, "create an episode") from exc
+            return existing, False
+        return episode_from_row(rows[0]), True
+
+    def get_episode(self, episode_id: str) -> Episode | None:
+        canonical = canonical_episode_id(episode_id)
+        return self._episode(canonical) if canonical is not None else None
+
+    def claim(self, episode_id: str, execution_id: str) -> Episode:
+        canonical = canonical_episode_id(episode_id)
+        if canonical is not None:
+            rows = self._run(
+                self._table("episodes").update({"execution_id": execution_id})
+                .eq("id", canonical).eq("status", PENDING).is_("execution_id", "null"),
+                "claim an episode",
+            )
+            if rows:
+                return episode_from_row(rows[0])
+        episode = self._existing(canonical, episode_id)
+        if episode.status == PENDING and episode.execution_id == execution_id:
+            return episode  # the same execution claiming again (a retried Lambda)
+        if episode.status == PENDING:
+            raise StatusConflict(
+                f"episode {episode_id} is already claimed by another execution",
+                current=episode.status,
+            )
+        raise StatusConflict(
+            f"episode {episode_id} cannot be claimed: it is {episode.status}", current=episode.status
+        )
+
+    def transition(
+        self,
+        episode_id: str,
+        *,
+        expected: str,
+        to: str,
+        execution_id: str | None = None,
+        detail: str | None = None,
+        **fields,
+    ) -> Episode:
+        check_fields(fields)
+        canonical = canonical_episode_id(episode_id)
+        if not is_legal_move(expected, to):
+            raise conflict(episode_id, expected, to, self._existing(canonical, episode_id).status)
+        if canonical is None:
+            raise NotFound(f"episode {episode_id} does not exist")
+        # status_detail rides along so the history trigger records this move's detail.
+        values = {"status": to, "status_detail": detail, **fields}
+        if execution_id is not None:
+            values["execution_id"] = execution_id
+        request = self._table("episodes").update(values).eq("id", canonical).eq("status", expected)
+        if execution_id is not None:
+            # An execution may move an unclaimed episode or its own, never another's.
+            request = request.or_(f"execution_id.is.null,execution_id.eq.{_quoted(execution_id)}")
+        rows = self._run(request, "move an episode")
+        if rows:
+            return episode_from_row(rows[0])
+        episode = self._existing(canonical, episode_id)
+        if execution_id is not None and self._run(
+            self._table("episode_status_history").select("id").eq("episode_id", canonical)
+            .eq("from_status", expected).eq("to_status", to).eq("execution_id", execution_id)
+            .limit(1),
+            "read an episode's history",
+        ):
+            return episode  # a retried Lambda repeating its own move
+        if episode.status == expected:
+            raise StatusConflict(
+                f"episode {episode_id} belongs to another execution", current=episode.status
+            )
+        raise conflict(episode_id, expected, to, episode.status)
+
+    def retry(self, episode_id: str, *, detail: str | None = None) -> Episode:
+        canonical = canonical_episode_id(episode_id)
+        if canonical is not None:
+            rows = self._run(
+                self._client.rpc("retry_episode", {"p_episode_id": canonical, "p_detail": detail}),
+                "retry an episode",
+            )
+            if rows:
+                return episode_from_row(rows[0])
+        episode = self._existing(canonical, episode_id)
+        raise StatusConflict(
+            f"episode {episode_id} can be retried only when failed, it is {episode.status}",
+            current=episode.status,
+        )
+
+    def history(self, episode_id: str) -> list[dict]:
+        canonical = canonical_episode_id(episode_id)
+        if canonical is None:
+            return []
+        rows = self._run(
+            self._table("episode_status_history").select("*").eq("episode_id", canonical)
+            .order("id"),
+            "read an episode's history",
+        )
+        return [history_from_row(row) for row in rows]
+
+
+def _quoted(value: str) -> str:
+    """A value inside a PostgREST logic filter: double quotes keep ``,.:()`` (ARNs) literal."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _podcast(row: dict) -> Podcast:
+    return Podcast(**{name: row[name] for name in PODCAST_COLUMNS})
