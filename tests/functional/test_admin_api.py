@@ -215,26 +215,29 @@ def _episode_ids(services, podcast_id):
 
 # --- no stuck episodes --------------------------------------------------------------------------
 class BlockingWriter:
-    """A script writer that holds GenerateAudio until released (or 30 s pass)."""
+    """A script writer that holds GenerateAudio until released (or 30 s pass), then writes."""
 
-    def __init__(self):
+    def __init__(self, inner):
+        self.inner = inner
         self.entered = threading.Event()
         self.release = threading.Event()
 
     def write(self, bundle, **kwargs):
         self.entered.set()
         self.release.wait(30)
-        raise ScriptRejected("released")
+        return self.inner.write(bundle, **kwargs)
 
 
 def test_aborted_execution_leaves_the_episode_failed_with_the_reason(client, engine, services, podcast):
-    services.writer = writer = BlockingWriter()
+    services.writer = writer = BlockingWriter(services.writer)
     started = post(client, f"/podcasts/{podcast.id}/episodes", {})
     assert writer.entered.wait(30)
 
     engine.sfn.stop_execution(executionArn=started.json_body["execution_arn"], error="Operator", cause="wrong window")
-    engine.wait_for_event(started.json_body["execution_arn"])
+    # On AWS an abort is immediate; moto's interpreter ends the execution when the running task
+    # returns, so let it return.
     writer.release.set()
+    engine.wait_for_event(started.json_body["execution_arn"])
 
     episode = services.episodes.get_episode(started.json_body["episode_id"])
     assert episode.status == "failed"
@@ -247,15 +250,16 @@ def test_timed_out_execution_leaves_the_episode_failed_with_the_reason(client, e
     asl = json.loads((ROOT / "statemachine.asl.json").read_text())
     asl["TimeoutSeconds"] = 1
     short = engine.deploy("podcasto-short-timeout", engine.definition_of(json.dumps(asl)))
-    services.writer = writer = BlockingWriter()
+    services.writer = writer = BlockingWriter(services.writer)
     episode, _ = services.episodes.create_episode(
         podcast_id=podcast.id, language="en", format="dialogue", window=Window(None, None))
 
     arn = engine.start_execution(
         {"podcast_id": podcast.id, "episode_id": episode.id}, name="timeout-test", state_machine_arn=short)
+    assert writer.entered.wait(30)
+    threading.Timer(2.0, writer.release.set).start()  # moto ends the execution once the task returns
     assert engine.wait(arn, timeout=30)["status"] == "TIMED_OUT"
     engine.wait_for_event(arn)
-    writer.release.set()
 
     reconciled = services.episodes.get_episode(episode.id)
     assert reconciled.status == "failed"
