@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(REQ_HASH)
 
-.PHONY: setup demo generate telegram-session test bench clean
+.PHONY: setup demo generate local telegram-session test bench clean
 .DEFAULT_GOAL := demo
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -34,6 +34,11 @@ generate: setup
 ## make telegram-session: log in once (phone, code, 2FA) and print a session string to store as a secret
 telegram-session: setup
 	$(PY) scripts/telegram_session.py
+
+## make local: the admin API (chalice local --no-autoreload, stage local) on PORT (8000) and the
+##             local engine's Step Functions + S3 on LOCAL_SFN_PORT (8083)
+local: setup
+	@PORT="$(or $(PORT),8000)" LOCAL_SFN_PORT="$(or $(LOCAL_SFN_PORT),8083)" scripts/local.sh
 
 ## make test: the whole suite
 test: setup

@@ -1,0 +1,111 @@
+"""`make local` for real: the API under chalice local and the engine's Step Functions port,
+driven over HTTP and with boto3 as a newcomer would (curl, the AWS CLI)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+import boto3
+import pytest
+
+from tests.conftest import ROOT
+
+KEY = "podcasto-local-key"  # the local stage's documented default
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def call(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url, method=method, data=json.dumps(body).encode() if body is not None else None,
+        headers={"X-Api-Key": KEY, "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory):
+    api_port, sfn_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PODCASTO_API_KEY"}
+    env.update(PORT=str(api_port), LOCAL_SFN_PORT=str(sfn_port),
+               PODCASTO_HOME=str(tmp_path_factory.mktemp("local-home")))
+    log = tmp_path_factory.mktemp("local-log") / "make-local.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [str(ROOT / "scripts" / "local.sh")], cwd=ROOT, env=env, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{api_port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if call("GET", f"{base}/podcasts")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"make local did not start:\n{log.read_text()}", pytrace=False)
+            time.sleep(0.2)
+        yield {"api": base, "sfn": f"http://127.0.0.1:{sfn_port}", "log": log}
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def wait_for_status(base: str, episode_id: str, timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _, episode = call("GET", f"{base}/episodes/{episode_id}")
+        if episode["status"] in ("completed", "failed"):
+            return episode
+        time.sleep(0.3)
+    raise AssertionError(f"episode {episode_id} did not finish")
+
+
+def test_startup_prints_both_addresses(local):
+    text = local["log"].read_text()
+    assert local["api"] in text and local["sfn"] in text
+
+
+def test_episode_through_http_on_make_local(local):
+    status, podcasts = call("GET", f"{local['api']}/podcasts")
+    assert status == 200 and "demo" in [p["id"] for p in podcasts["podcasts"]]
+
+    status, started = call("POST", f"{local['api']}/podcasts/demo/episodes", {"format": "narrator"})
+    assert status == 202
+
+    episode = wait_for_status(local["api"], started["episode_id"])
+    assert episode["status"] == "completed", episode
+    with urllib.request.urlopen(episode["audio_url"], timeout=10) as audio:
+        assert audio.read(3) == b"ID3"
+
+
+def test_execution_started_with_boto3_on_the_local_step_functions_port(local):
+    sfn = boto3.client("stepfunctions", endpoint_url=local["sfn"], region_name="us-east-1",
+                       aws_access_key_id="x", aws_secret_access_key="x")
+    (machine,) = sfn.list_state_machines()["stateMachines"]
+
+    arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="console-like",
+                              input=json.dumps({"podcast_id": "demo", "format": "narrator"}))["executionArn"]
+
+    deadline = time.monotonic() + 90
+    while (description := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    assert description["status"] == "SUCCEEDED"
+    episode_id = json.loads(description["output"])["episode"]["episode_id"]
+    assert call("GET", f"{local['api']}/episodes/{episode_id}")[1]["status"] == "completed"
