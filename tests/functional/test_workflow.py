@@ -211,3 +211,51 @@ def test_hebrew_export_end_to_end(engine, services, podcast_for):
     assert episode.language == "he" and episode.duration_seconds > 1
     transcript = services.objects.get(episode.transcript_key).decode("utf-8")
     assert any("\u0590" <= ch <= "\u05ff" for ch in transcript)
+
+
+class FailingTransitions:
+    """The real store, except that moving an episode to ``to`` raises ``errors`` first, in
+    order — how a Supabase 5xx (StoreUnavailable) or 4xx (StoreRejected) reaches a step."""
+
+    def __init__(self, inner, to: str, errors: list[Exception]):
+        self.inner, self.to, self.errors = inner, to, list(errors)
+
+    def transition(self, episode_id, *, expected, to, **kwargs):
+        if to == self.to and self.errors:
+            raise self.errors.pop(0)
+        return self.inner.transition(episode_id, expected=expected, to=to, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_store_unavailable_is_retried_with_backoff_then_succeeds(engine, services, small_export, podcast_for):
+    from chalicelib.errors import StoreUnavailable
+
+    podcast = podcast_for(small_export)
+    services.episodes = FailingTransitions(
+        services.episodes, "processing",
+        [StoreUnavailable("supabase answered 503"), StoreUnavailable("supabase timed out")])
+
+    description, _ = run(engine, {"podcast_id": podcast.id})
+
+    assert description["status"] == "SUCCEEDED", (description.get("error"), description.get("cause"))
+    assert invoked(engine).count("mark_processing") == 3
+
+
+def test_store_rejection_fails_the_episode_with_a_reason_that_holds_no_key(engine, services, small_export, podcast_for):
+    from chalicelib.errors import StoreRejected
+
+    podcast = podcast_for(small_export)
+    services.episodes = FailingTransitions(
+        services.episodes, "processing",
+        [StoreRejected("the episode store refused the request: PGRST204 column not found")])
+
+    description, _ = run(engine, {"podcast_id": podcast.id})
+
+    assert description["status"] == "FAILED" and description["error"] == "StoreRejected"
+    assert invoked(engine).count("mark_processing") == 1  # permanent: not retried
+    episode_id = next(p for n, p in engine.invocations if n == "mark_processing")["episode"]["episode_id"]
+    episode = services.episodes.get_episode(episode_id)
+    assert (episode.status, episode.error, episode.failed_state) == ("failed", "StoreRejected", "MarkProcessing")
+    assert "PGRST204" in episode.cause

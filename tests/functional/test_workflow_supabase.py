@@ -1,0 +1,98 @@
+"""The workflow and the CLI with EPISODE_STORE=supabase: the real local stack (Postgres +
+PostgREST + nginx), the real supabase-py client, the real ASL on the local engine."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from chalicelib.config import Settings
+from chalicelib.factory import Services, use_services
+from chalicelib.stores.episodes import Podcast
+from chalicelib.stores.supabase_store import SupabaseEpisodeStore
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def supabase_services(engine, supabase_stack, tmp_path):
+    settings = Settings(environ={
+        "EPISODE_STORE": "supabase",
+        "SUPABASE_URL": supabase_stack.url,
+        "SUPABASE_KEY": supabase_stack.key,
+        "PODCASTO_HOME": str(tmp_path / "home"),
+        "STATE_MACHINE_ARN": engine.state_machine_arn,
+    })
+    services = Services(settings, s3_client=engine.client("s3"), sfn_client=engine.client("stepfunctions"))
+    assert isinstance(services.episodes, SupabaseEpisodeStore)  # the factory switched
+    previous = use_services(services)
+    engine.invocations.clear()
+    yield services
+    use_services(previous)
+
+
+def test_episode_completes_with_its_history_in_postgres(engine, supabase_services, small_export):
+    supabase_services.episodes.put_podcast(
+        Podcast(id="sb-podcast", title="Supabase", sources=[{"export": str(small_export)}], days_back=None))
+
+    description = engine.run({"podcast_id": "sb-podcast"}, timeout=120)
+
+    assert description["status"] == "SUCCEEDED", description.get("cause")
+    episode_id = json.loads(description["output"])["episode"]["episode_id"]
+    episode = supabase_services.episodes.get_episode(episode_id)
+    assert episode.status == "completed" and episode.audio_key and episode.duration_seconds > 1
+    assert [h["to_status"] for h in supabase_services.episodes.history(episode_id)] == [
+        "pending", "content_collected", "processing", "completed"]
+
+
+def test_failure_then_retry_through_the_api_on_supabase(engine, supabase_services, small_export):
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.errors import ScriptRejected
+
+    supabase_services.episodes.put_podcast(
+        Podcast(id="sb-retry", title="Retry", sources=[{"export": str(small_export)}], days_back=None))
+    real_writer = supabase_services.writer
+    calls = []
+
+    class FailingOnce:
+        def write(self, bundle, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                raise ScriptRejected("first script rejected")
+            return real_writer.write(bundle, **kwargs)
+
+    supabase_services.writer = FailingOnce()
+    headers = {"X-Api-Key": "podcasto-local-key", "Content-Type": "application/json"}
+    with Client(app) as client:
+        started = client.http.post("/podcasts/sb-retry/episodes", headers=headers, body="{}").json_body
+        assert engine.wait(started["execution_arn"], timeout=120)["status"] == "FAILED"
+        retried = client.http.post(f"/episodes/{started['episode_id']}/retry", headers=headers)
+        assert retried.status_code == 202
+        assert engine.wait(retried.json_body["execution_arn"], timeout=120)["status"] == "SUCCEEDED"
+        episode = client.http.get(f"/episodes/{started['episode_id']}", headers=headers).json_body
+    assert episode["status"] == "completed" and episode["attempt_count"] == 2
+    assert ("failed", "pending") in [(h["from_status"], h["to_status"]) for h in episode["status_history"]]
+
+
+def test_make_generate_with_supabase_leaves_a_completed_episode_in_postgres(supabase_stack, small_export, tmp_path):
+    out = tmp_path / "out"
+    env = {**os.environ, "EPISODE_STORE": "supabase", "SUPABASE_URL": supabase_stack.url,
+           "SUPABASE_KEY": supabase_stack.key, "PODCASTO_HOME": str(tmp_path / "home")}
+    result = subprocess.run(
+        [sys.executable, "-m", "podcasto_local.cli", "generate", "--export", str(small_export), "--out", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert supabase_stack.key not in result.stdout + result.stderr
+    summary = json.loads((out / "episode.json").read_text())
+    store = SupabaseEpisodeStore.from_settings(supabase_stack.url, supabase_stack.key)
+    episode = store.get_episode(summary["episode_id"])
+    assert episode.status == "completed"
+    assert episode.audio_key.endswith("podcast.mp3")
+    assert episode.duration_seconds == pytest.approx(summary["duration_seconds"])
+    assert [h["to_status"] for h in store.history(episode.id)] == [
+        "pending", "content_collected", "processing", "completed"]
