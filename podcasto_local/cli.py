@@ -10,7 +10,6 @@ import argparse
 import hashlib
 import json
 import sys
-import time
 from pathlib import Path
 
 from chalicelib.config import Settings
@@ -76,22 +75,37 @@ class StatePrinter:
 
     def __init__(self, stream=sys.stdout):
         self.stream = stream
-        self.started: dict[str, float] = {}
+        self.started: dict[str, object] = {}
 
     def __call__(self, event: dict) -> None:
+        # Timings come from the execution history's own timestamps, not from when we polled.
         if "stateEnteredEventDetails" in event:
             name = event["stateEnteredEventDetails"]["name"]
-            self.started[name] = time.perf_counter()
+            self.started[name] = event["timestamp"]
             print(f"  -> {name}", file=self.stream, flush=True)
         elif "stateExitedEventDetails" in event:
             name = event["stateExitedEventDetails"]["name"]
-            took = (time.perf_counter() - self.started.get(name, time.perf_counter())) * 1000
+            started = self.started.get(name, event["timestamp"])
+            took = (event["timestamp"] - started).total_seconds() * 1000
             print(f"  <- {name} ({took:.0f} ms)", file=self.stream, flush=True)
         elif event["type"] in ("LambdaFunctionFailed", "LambdaFunctionTimedOut"):
             details = event.get("lambdaFunctionFailedEventDetails") or event.get(
                 "lambdaFunctionTimedOutEventDetails", {}
             )
             print(f"     attempt failed: {details.get('error')}", file=self.stream, flush=True)
+
+
+def log_to_file(path: Path) -> None:
+    """The tasks' JSON log lines go to OUT/podcasto.log: the terminal shows the states."""
+    import logging
+
+    from chalicelib.log import logger
+
+    logger()  # creates the handler Powertools writes with
+    stream = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    for handler in logging.getLogger("podcasto").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(stream)
 
 
 def run_episode(args: argparse.Namespace) -> int:
@@ -115,6 +129,7 @@ def run_episode(args: argparse.Namespace) -> int:
         if getattr(args, field) is not None:
             execution_input[field] = getattr(args, field)
 
+    log_to_file(out / "podcasto.log")
     with LocalEngine(app, bucket=settings.bucket, region=settings.region) as engine:
         services = Services(settings, s3_client=engine.client("s3"))
         previous = use_services(services)

@@ -1,0 +1,64 @@
+"""`make generate` as a user runs it: a separate process, its exit status, its OUT folder."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from mutagen.mp3 import MP3
+
+from tests.conftest import EXAMPLES, ROOT
+
+
+def generate(tmp_path, *args: str) -> tuple[subprocess.CompletedProcess, dict | None]:
+    out = tmp_path / "out"
+    env = {**os.environ, "PODCASTO_HOME": str(tmp_path / "home")}
+    env.pop("EPISODE_STORE", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "podcasto_local.cli", "generate", "--out", str(out), *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    summary = out / "episode.json"
+    return result, json.loads(summary.read_text()) if summary.exists() else None
+
+
+def test_generate_leaves_a_playable_mp3_and_a_truthful_episode_json(tmp_path, small_export):
+    result, episode = generate(tmp_path, "--export", str(small_export), "--format", "narrator")
+
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    assert episode["status"] == "completed"
+    assert MP3(out / episode["audio_path"]).info.length == pytest.approx(episode["duration_seconds"], abs=0.05)
+    assert (out / episode["transcript_path"]).read_text(encoding="utf-8").startswith(("Alex: ", "Maya: "))
+    assert [h["to_status"] for h in episode["status_history"]] == [
+        "pending", "content_collected", "processing", "completed"]
+    assert episode["states"][0] == "ValidateEpisode" and episode["states"][-1] == "EpisodeCompleted"
+    assert "-> GenerateAudio" in result.stdout and "<- GenerateAudio" in result.stdout
+
+
+def test_full_account_export_without_chat_fails_with_a_one_line_reason_listing_the_chats(tmp_path):
+    result, episode = generate(tmp_path, "--export", str(EXAMPLES / "full-account-export" / "result.json"))
+
+    assert result.returncode != 0
+    reason = result.stderr.strip().splitlines()[-1]
+    assert "Byte Brief" in reason and "Team Announcements" in reason
+    assert episode["status"] == "failed" and episode["error"] == "SourceFailed"
+
+
+def test_full_account_export_with_chat_completes(tmp_path):
+    result, episode = generate(
+        tmp_path, "--export", str(EXAMPLES / "full-account-export" / "result.json"), "--chat", "Team Announcements")
+
+    assert result.returncode == 0, result.stderr
+    assert episode["status"] == "completed"
+
+
+def test_window_without_messages_exits_non_zero_as_no_content(tmp_path, small_export):
+    result, episode = generate(
+        tmp_path, "--export", str(small_export), "--start-date", "2020-01-01", "--end-date", "2020-01-02")
+
+    assert result.returncode == 1
+    assert "NoContent" in result.stderr and "no_content" in result.stderr
+    assert episode["status"] == "failed"
