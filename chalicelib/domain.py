@@ -168,3 +168,25 @@ def audio_key(podcast_id: str, episode_id: str) -> str:
 
 def transcript_key(podcast_id: str, episode_id: str) -> str:
     return f"podcasts/{podcast_id}/{episode_id}/audio/transcript.txt"
+
+
+def transcript_json_key(podcast_id: str, episode_id: str) -> str:
+    return f"podcasts/{podcast_id}/{episode_id}/audio/transcript.json"
+
+
+def captions_key(podcast_id: str, episode_id: str) -> str:
+    return f"podcasts/{podcast_id}/{episode_id}/audio/captions.vtt"
+
+
+def script_key(podcast_id: str, episode_id: str) -> str:
+    return f"podcasts/{podcast_id}/{episode_id}/script.json"
+
+
+def segment_audio_key(
+    podcast_id: str, episode_id: str, text: str, voice: str, provider: str, model: str, language: str
+) -> str:
+    """Lossless segment audio, named by a hash of what determines it."""
+    from chalicelib.audio.segments import segment_key
+
+    digest = segment_key(text, voice, provider, model, language)
+    return f"podcasts/{podcast_id}/{episode_id}/segments/{digest}.wav"

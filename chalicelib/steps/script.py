@@ -1,0 +1,85 @@
+"""WriteScript: the bundle becomes a validated script, cut into speech segments, stored in S3.
+
+Validation happens here, before any speech is paid for. The script document (turns with
+their message ids, and segments with their cache keys) stays in S3; the state carries only
+segment indexes, so a long episode never nears the 256 KiB payload limit.
+"""
+from __future__ import annotations
+
+import json
+
+from chalicelib.audio.segments import split_script
+from chalicelib.domain import script_key, segment_audio_key
+from chalicelib.script.base import Host, ScriptWriter
+from chalicelib.script.validate import validate_script
+from chalicelib.stores.episodes import EpisodeStore
+from chalicelib.stores.objects import ObjectStore
+
+
+def write_script(
+    event: dict,
+    *,
+    episodes: EpisodeStore,
+    objects: ObjectStore,
+    writer: ScriptWriter,
+    provider: str,
+    model: str,
+    max_chars: int,
+    concurrency: int,
+    target_seconds: float | None = None,
+) -> dict:
+    """Returns {"script_key", "segments": [0, 1, ...], "max_concurrency", "provider"}."""
+    ref, content = event["episode"], event["content"]
+    episode = episodes.get_episode(ref["episode_id"])
+    podcast = episodes.get_podcast(ref["podcast_id"])
+    bundle = json.loads(objects.get(content["key"], etag=content["etag"]))
+    script = writer.write(
+        bundle,
+        title=podcast.title,
+        language=episode.language,
+        format=episode.format,
+        hosts=[Host(h["name"], h.get("role", "host")) for h in podcast.hosts],
+        target_seconds=target_seconds,
+    )
+    validate_script(script, bundle=bundle, target_seconds=target_seconds)
+    voices = {speaker.name: speaker.voice for speaker in script.speakers}
+    segments = []
+    for turn_number, turn in enumerate(script.turns):
+        for piece in split_script([turn], max_chars=max_chars, voices=voices):
+            segments.append({
+                "index": len(segments),
+                "turn": turn_number,
+                "speaker": piece.speaker,
+                "voice": piece.voice,
+                "text": piece.text,
+                "message_ids": list(piece.message_ids),
+                # Named by what determines the audio: a retry or a re-run finds it and
+                # synthesises only what is missing.
+                "key": segment_audio_key(
+                    podcast.id, episode.id, piece.text, piece.voice, provider, model, episode.language
+                ),
+            })
+    document = {
+        "podcast_id": podcast.id,
+        "episode_id": episode.id,
+        "title": podcast.title,
+        "language": episode.language,
+        "format": episode.format,
+        "provider": provider,
+        "model": model,
+        "speakers": [{"name": s.name, "role": s.role, "voice": s.voice} for s in script.speakers],
+        "turns": [
+            {"speaker": t.speaker, "text": t.text, "message_ids": list(t.message_ids)}
+            for t in script.turns
+        ],
+        "segments": segments,
+    }
+    key = script_key(podcast.id, episode.id)
+    objects.put(key, json.dumps(document, ensure_ascii=False).encode("utf-8"),
+                content_type="application/json; charset=utf-8")
+    return {
+        "script_key": key,
+        "segments": list(range(len(segments))),
+        "max_concurrency": concurrency,
+        "provider": provider,
+    }
