@@ -111,8 +111,13 @@ class PollySpeech:
                 SampleRate=str(self.sample_rate),
                 LanguageCode=language_code,
             )
-            with response["AudioStream"] as stream:
-                pcm = stream.read()
+            body = response["AudioStream"]
+            try:
+                # Not ``with body as stream``: StreamingBody hands ``with`` its raw urllib3
+                # stream, whose reads skip botocore's timeout translation and length check.
+                pcm = body.read()
+            finally:
+                body.close()
         except ClientError as exc:
             raise _translate(exc, voice_id=voice_id, engine=self.engine) from exc
         except _NETWORK_ERRORS as exc:
