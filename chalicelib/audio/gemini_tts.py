@@ -201,7 +201,9 @@ def _translate(exc, *, model: str, voice_name: str) -> Exception:
     if code == 404:
         return ConfigurationError(f"Gemini has no model {model!r}: check GEMINI_TTS_MODEL")
     if status == "FAILED_PRECONDITION":
-        return ConfigurationError(f"the Gemini API refused the request ({code} {status}: {exc.message})")
+        return ConfigurationError(
+            f"the Gemini API refused the request ({code} {status}: {exc.message})"
+        )
     return AudioRejected(
         f"Gemini TTS refused the text with voice {voice_name!r} ({code} {status}: {exc.message})"
     )

@@ -121,7 +121,9 @@ class PollySpeech:
         except ClientError as exc:
             raise _translate(exc, voice_id=voice_id, engine=self.engine) from exc
         except _NETWORK_ERRORS as exc:
-            raise SpeechThrottled(f"Amazon Polly did not answer in time: {type(exc).__name__}") from exc
+            raise SpeechThrottled(
+                f"Amazon Polly did not answer in time: {type(exc).__name__}"
+            ) from exc
         except BotoCoreError as exc:
             raise ConfigurationError(f"Amazon Polly client failed: {type(exc).__name__}") from exc
         if not pcm:
@@ -150,7 +152,8 @@ class PollySpeech:
             return LANGUAGE_CODES[language]
         except KeyError:
             raise InvalidInput(
-                f"language must be one of {sorted(LANGUAGE_CODES)} for Amazon Polly, got {language!r}"
+                f"language must be one of {sorted(LANGUAGE_CODES)} for Amazon Polly,"
+                f" got {language!r}"
             ) from None
 
 
