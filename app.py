@@ -19,7 +19,8 @@ app = Chalice(app_name="podcasto", configure_logs=False)
 def validate_episode(event, context):
     from chalicelib.steps import validate
 
-    return validate.validate_episode(event, episodes=services().episodes)
+    svc = services()
+    return validate.validate_episode(event, episodes=svc.episodes, check_speech=svc.check_speech)
 
 
 @app.lambda_function(name="collect_content")
@@ -58,16 +59,43 @@ def mark_processing(event, context):
     return status.mark_processing(event, episodes=services().episodes)
 
 
-@app.lambda_function(name="generate_audio")
-@log.task("generate_audio")
-def generate_audio(event, context):
-    from chalicelib.steps import audio
+@app.lambda_function(name="write_script")
+@log.task("write_script")
+def write_script(event, context):
+    from chalicelib.steps import script
 
     svc = services()
-    return audio.generate_audio(
-        event, episodes=svc.episodes, objects=svc.objects, writer=svc.writer, speech=svc.speech,
+    language = svc.episodes.get_episode(event["episode"]["episode_id"]).language
+    provider = svc.speech_provider(language)
+    return script.write_script(
+        event, episodes=svc.episodes, objects=svc.objects, writer=svc.writer, provider=provider,
+        model=svc.speech_model(provider), max_chars=svc.segment_max_chars(provider),
+        concurrency=svc.settings.integer("SEGMENT_CONCURRENCY", minimum=1),
         target_seconds=svc.settings.optional_float("TARGET_SECONDS"),
-        bitrate_kbps=svc.settings.integer("MP3_BITRATE_KBPS", minimum=8),
+    )
+
+
+@app.lambda_function(name="synthesize_segment")
+@log.task("synthesize_segment")
+def synthesize_segment(event, context):
+    from chalicelib.steps import speech
+
+    svc = services()
+    language = svc.episodes.get_episode(event["episode"]["episode_id"]).language
+    return speech.synthesize_segment(
+        event, objects=svc.objects, speech=svc.speech_for(language),
+        provider=svc.speech_provider(language),
+    )
+
+
+@app.lambda_function(name="stitch_audio")
+@log.task("stitch_audio")
+def stitch_audio(event, context):
+    from chalicelib.steps import stitch
+
+    svc = services()
+    return stitch.stitch_audio(
+        event, objects=svc.objects, bitrate_kbps=svc.settings.integer("MP3_BITRATE_KBPS", minimum=8)
     )
 
 

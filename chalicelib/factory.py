@@ -9,9 +9,12 @@ from __future__ import annotations
 from functools import cached_property
 from urllib.parse import urlparse
 
-from chalicelib.config import Settings
+from chalicelib.config import AWS_STAGES, Settings
 from chalicelib.errors import ConfigurationError, InvalidInput
 from chalicelib.stores.episodes import EpisodeStore, Podcast
+
+SPEECH_PROVIDERS = ("espeak", "polly", "gemini")
+DEFAULT_AWS_SPEECH = {"en": "polly", "he": "gemini"}  # Polly has no Hebrew voice
 
 
 class Services:
@@ -126,20 +129,86 @@ class Services:
     @cached_property
     def writer(self):
         name = self.settings.get("SCRIPT_WRITER")
+        temperature = float(self.settings.get("SCRIPT_TEMPERATURE") or 0.7)
         if name == "offline":
             from chalicelib.script.offline import OfflineScriptWriter
 
             return OfflineScriptWriter()
-        raise ConfigurationError("SCRIPT_WRITER must be offline")
+        if name == "gemini":
+            from chalicelib.script.gemini import GeminiScriptWriter
 
-    @cached_property
-    def speech(self):
-        name = self.settings.get("SPEECH_PROVIDER")
+            return GeminiScriptWriter.from_settings(
+                self.settings.secret("GEMINI_API_KEY"), self.settings.require("GEMINI_SCRIPT_MODEL"),
+                temperature=temperature,
+            )
+        if name == "bedrock":
+            from chalicelib.script.bedrock import BedrockScriptWriter
+
+            return BedrockScriptWriter.from_settings(
+                self.settings.require("BEDROCK_MODEL_ID"), region=self.settings.region,
+                temperature=temperature,
+            )
+        raise ConfigurationError("SCRIPT_WRITER must be offline, gemini or bedrock")
+
+    # -- speech: chosen per language -----------------------------------------------------------
+    def speech_provider(self, language: str) -> str:
+        name = (
+            self.settings.get(f"SPEECH_PROVIDER_{language.upper()}")
+            or self.settings.get("SPEECH_PROVIDER")
+            or (DEFAULT_AWS_SPEECH[language] if self.settings.stage in AWS_STAGES else "espeak")
+        )
+        if name not in SPEECH_PROVIDERS:
+            raise ConfigurationError(
+                f"SPEECH_PROVIDER_{language.upper()} / SPEECH_PROVIDER must be one of {', '.join(SPEECH_PROVIDERS)}")
+        return name
+
+    def check_speech(self, language: str) -> None:
+        """Refuse, before any content is collected, a provider that cannot speak the language
+        or is not configured."""
+        name = self.speech_provider(language)
+        if name == "polly" and language != "en":
+            raise InvalidInput(f"language {language!r} cannot be spoken by Amazon Polly (no Hebrew voice): "
+                               f"set SPEECH_PROVIDER_{language.upper()}=gemini")
+        if name == "gemini":
+            self.settings.secret("GEMINI_API_KEY")  # ConfigurationError naming the variable
+
+    def speech_model(self, name: str) -> str:
+        """What, besides text and voice, determines a segment's audio (part of its cache key)."""
+        return {"espeak": "espeak-ng", "polly": self.settings.get("POLLY_ENGINE") or "neural",
+                "gemini": self.settings.require("GEMINI_TTS_MODEL")}[name]
+
+    def segment_max_chars(self, provider: str) -> int:
+        from chalicelib.audio.segments import MAX_CHARS
+
+        return MAX_CHARS[provider]
+
+    def speech_for(self, language: str):
+        name = self.speech_provider(language)
+        if name not in self._speech_engines:
+            self._speech_engines[name] = self._build_speech(name)
+        return self._speech_engines[name]
+
+    def _build_speech(self, name: str):
         if name == "espeak":
             from chalicelib.audio.espeak import EspeakSpeech
 
             return EspeakSpeech()
-        raise ConfigurationError("SPEECH_PROVIDER must be espeak")
+        if name == "polly":
+            import boto3
+
+            from chalicelib.audio.polly import PollySpeech
+
+            # Polly always reaches AWS, even next to the local engine (no endpoint override).
+            return PollySpeech(boto3.client("polly", region_name=self.settings.region),
+                               engine=self.settings.get("POLLY_ENGINE") or "neural")
+        from chalicelib.audio.gemini_tts import GeminiSpeech, gemini_client
+
+        return GeminiSpeech(gemini_client(self.settings.secret("GEMINI_API_KEY")),
+                            model=self.settings.require("GEMINI_TTS_MODEL"))
+
+    @cached_property
+    def _speech_engines(self) -> dict:
+        return {}
 
 
 _current: Services | None = None

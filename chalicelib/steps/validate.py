@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Callable
 
 from chalicelib.domain import Window, window_from_request
 from chalicelib.episode_request import parse_episode_request
@@ -11,7 +12,9 @@ from chalicelib.stores.episodes import Episode, EpisodeStore, Podcast
 _EXECUTION_NAMESPACE = uuid.UUID("6f1c1d7e-8a51-4a8e-9d0e-70646361737f")
 
 
-def validate_episode(event: dict, *, episodes: EpisodeStore) -> dict:
+def validate_episode(
+    event: dict, *, episodes: EpisodeStore, check_speech: Callable[[str], None] = lambda language: None
+) -> dict:
     """``event``: {"input": <execution input>, "execution_id": <execution ARN>}.
 
     Invalid input raises ``InvalidInput`` before anything is written. Returns the episode
@@ -25,6 +28,8 @@ def validate_episode(event: dict, *, episodes: EpisodeStore) -> dict:
     # Without an episode id (a console execution), the id derives from the execution: a Lambda
     # retry of this step finds the same episode instead of creating a second one, and the
     # reconciler can find the episode of an execution that ended outside the Catch path.
+    # A provider that cannot speak the language is refused now, not after collection.
+    check_speech(request.language or podcast.language)
     episode_id = request.episode_id or episode_id_for_execution(execution_id)
     episode = episodes.get_episode(episode_id)
     if episode is None:

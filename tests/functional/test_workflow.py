@@ -16,7 +16,10 @@ HAPPY_STATES = [
     "WaitForContent",
     "MarkContentCollected",
     "MarkProcessing",
-    "GenerateAudio",
+    "WriteScript",
+    "SynthesizeSegments",
+    "SynthesizeSegment",  # one per segment, in parallel: repeats collapsed by top_level()
+    "StitchAudio",
     "MarkCompleted",
     "EpisodeCompleted",
 ]
@@ -40,7 +43,8 @@ class EventuallyVisibleObjects:
         return stored
 
     def head(self, key, *, etag=None):
-        self.heads += 1
+        if key.endswith("content.json"):
+            self.heads += 1
         if self.hidden.get(key, 0) > 0:
             self.hidden[key] -= 1
             return None
@@ -59,13 +63,18 @@ class EventuallyVisibleObjects:
         return self.inner.presigned_url(key, expires_seconds=expires_seconds)
 
 
+def top_level(states: list[str]) -> list[str]:
+    """The states passed, with the Map's per-segment iterations collapsed to one entry."""
+    return [s for i, s in enumerate(states) if s != "SynthesizeSegment" or states[i - 1] != s]
+
+
 def invoked(engine) -> list[str]:
     return [name for name, _ in engine.invocations]
 
 
 def run(engine, execution_input):
     description = engine.run(execution_input, timeout=120)
-    return description, engine.states_passed(description["executionArn"])
+    return description, top_level(engine.states_passed(description["executionArn"]))
 
 
 def test_episode_completes_through_every_state_in_order(engine, services, small_export, podcast_for):
@@ -102,7 +111,7 @@ def test_race_regression_audio_waits_until_the_upload_is_visible(engine, service
     assert services.objects.early_reads == 0  # nobody read the bundle before it was visible
     calls = invoked(engine)
     assert calls.count("wait_for_content") == 4
-    assert calls.index("generate_audio") > max(i for i, c in enumerate(calls) if c == "wait_for_content")
+    assert calls.index("write_script") > max(i for i, c in enumerate(calls) if c == "wait_for_content")
 
 
 def test_object_that_never_appears_fails_the_episode_with_a_named_error(engine, services, small_export, podcast_for):
@@ -113,7 +122,7 @@ def test_object_that_never_appears_fails_the_episode_with_a_named_error(engine, 
 
     assert description["status"] == "FAILED"
     assert description["error"] == "ContentNotReady"
-    assert "generate_audio" not in invoked(engine)
+    assert "write_script" not in invoked(engine)
     assert states[-2:] == ["MarkFailed", "EpisodeFailed"]
     episode = services.episodes.get_episode(
         next(p for n, p in engine.invocations if n == "collect_content")["episode"]["episode_id"])
@@ -161,12 +170,12 @@ def test_permanent_error_marks_the_episode_failed_and_ends_in_fail(engine, servi
     assert description["status"] == "FAILED"
     assert description["error"] == "ScriptRejected"
     assert description["cause"] == "turn 3 has no text"  # the message, never a stack trace
-    assert invoked(engine).count("generate_audio") == 1  # permanent: not retried
+    assert invoked(engine).count("write_script") == 1  # permanent: not retried
     assert states[-2:] == ["MarkFailed", "EpisodeFailed"]
-    episode_id = next(p for n, p in engine.invocations if n == "generate_audio")["episode"]["episode_id"]
+    episode_id = next(p for n, p in engine.invocations if n == "write_script")["episode"]["episode_id"]
     episode = services.episodes.get_episode(episode_id)
     assert (episode.status, episode.error, episode.cause, episode.failed_state) == (
-        "failed", "ScriptRejected", "turn 3 has no text", "GenerateAudio")
+        "failed", "ScriptRejected", "turn 3 has no text", "WriteScript")
     assert [h["to_status"] for h in services.episodes.history(episode_id)] == [
         "pending", "content_collected", "processing", "failed"]
 
