@@ -157,8 +157,11 @@ def _decode(data: bytes, mime_type: str) -> bytes:
         name, _, value = param.partition("=")
         fields[name.strip().lower()] = value.strip()
     if kind in _PCM_TYPES:
-        rate = int(fields.get("rate", SAMPLE_RATE))
-        channels = int(fields.get("channels", 1))
+        try:
+            rate = int(fields.get("rate", SAMPLE_RATE))
+            channels = int(fields.get("channels", 1))
+        except ValueError:
+            raise ConfigurationError(f"Gemini TTS returned {mime_type!r}: unreadable rate") from None
         _check_layout(mime_type, rate=rate, channels=channels, width=2)
         if len(data) % 2:
             raise AudioRejected(f"Gemini TTS returned {len(data)} bytes: not whole 16-bit samples")

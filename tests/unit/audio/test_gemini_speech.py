@@ -190,7 +190,8 @@ def test_the_other_l16_spelling_and_a_wav_container_are_read(gemini, engine):
 
 @pytest.mark.parametrize(
     "mime_type",
-    ["audio/L16;codec=pcm;rate=16000", "audio/l16; rate=24000; channels=2", "audio/mpeg"],
+    ["audio/L16;codec=pcm;rate=16000", "audio/l16; rate=24000; channels=2", "audio/mpeg",
+     "audio/L16;rate=fast"],
 )
 def test_audio_in_another_layout_is_refused_not_played_at_the_wrong_speed(
     gemini, engine, mime_type
