@@ -49,7 +49,7 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "SPEECH_PROVIDER": (None, "Speech engine for every language: espeak (offline, never on AWS), polly (English only) or gemini. Default: espeak locally; on AWS polly for English, gemini for Hebrew."),
     "SPEECH_PROVIDER_EN": (None, "Speech engine for English episodes; beats SPEECH_PROVIDER."),
     "SPEECH_PROVIDER_HE": (None, "Speech engine for Hebrew episodes; beats SPEECH_PROVIDER."),
-    "GEMINI_TTS_MODEL": ("gemini-2.5-flash-preview-tts", "Gemini text-to-speech model (model names change often)."),
+    "GEMINI_TTS_MODEL": ("gemini-3.8-flash-tts", "Gemini text-to-speech model (model names change often)."),
     "POLLY_ENGINE": ("neural", "Amazon Polly engine: standard, neural, long-form or generative."),
     "SEGMENT_CONCURRENCY": ("4", "How many segments the Map state synthesises at once."),
     "MIN_TEXT_LENGTH": ("0", "Drop text-only messages shorter than this many characters."),

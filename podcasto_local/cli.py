@@ -73,11 +73,19 @@ def podcast_for_channels(channels: list[str], *, language: str, format: str) -> 
 class StatePrinter:
     """Prints a line as each state starts and ends (and each failed attempt)."""
 
+    # States run once per Map item: counted, not printed (a long episode has hundreds).
+    ITERATED = {"SynthesizeSegment"}
+
     def __init__(self, stream=sys.stdout):
         self.stream = stream
         self.started: dict[str, object] = {}
+        self.iterations = 0
 
     def __call__(self, event: dict) -> None:
+        details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails")
+        if details and details["name"] in self.ITERATED:
+            self.iterations += "stateExitedEventDetails" in event
+            return
         # Timings come from the execution history's own timestamps, not from when we polled.
         if "stateEnteredEventDetails" in event:
             name = event["stateEnteredEventDetails"]["name"]
@@ -87,7 +95,8 @@ class StatePrinter:
             name = event["stateExitedEventDetails"]["name"]
             started = self.started.get(name, event["timestamp"])
             took = (event["timestamp"] - started).total_seconds() * 1000
-            print(f"  <- {name} ({took:.0f} ms)", file=self.stream, flush=True)
+            extra = f", {self.iterations} segments" if event["type"] == "MapStateExited" else ""
+            print(f"  <- {name} ({took:.0f} ms{extra})", file=self.stream, flush=True)
         elif event["type"] in ("LambdaFunctionFailed", "LambdaFunctionTimedOut"):
             details = event.get("lambdaFunctionFailedEventDetails") or event.get(
                 "lambdaFunctionTimedOutEventDetails", {}

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -144,6 +145,9 @@ class LocalEngine:
         from moto.server import ThreadedMotoServer
 
         default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+        # moto keeps S3 objects below this size in memory: spool segments and episodes to disk,
+        # so a long episode is never buffered whole, not even by the local S3.
+        os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(256 * 1024))
         # werkzeug logs one line per request on loopback: noise, not information.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # moto's interpreter logs every task failure with its whole parse tree; the execution

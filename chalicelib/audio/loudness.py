@@ -7,6 +7,7 @@ constant however long the segment. Pure Python on ``array('h')``: no numpy in th
 from __future__ import annotations
 
 import math
+import operator
 from array import array
 from typing import BinaryIO, Iterator
 
@@ -31,7 +32,7 @@ def measure(stream: BinaryIO, data_bytes: int) -> tuple[float, int, int]:
     """(RMS in dBFS, peak sample magnitude, sample count) of the PCM that follows in ``stream``."""
     total, peak, count = 0, 0, 0
     for chunk in _chunks(stream, data_bytes):
-        total += sum(s * s for s in chunk)
+        total += sum(map(operator.mul, chunk, chunk))  # map/operator: C speed, no numpy
         peak = max(peak, max(chunk, default=0), -min(chunk, default=0))
         count += len(chunk)
     if count == 0 or total == 0:
@@ -51,5 +52,5 @@ def scaled(stream: BinaryIO, data_bytes: int, gain: float) -> Iterator[bytes]:
     """The PCM that follows in ``stream``, multiplied by ``gain``, chunk by chunk."""
     for chunk in _chunks(stream, data_bytes):
         if gain != 1.0:
-            chunk = array("h", [int(s * gain) for s in chunk])
+            chunk = array("h", map(int, map(gain.__mul__, chunk)))
         yield chunk.tobytes()

@@ -173,7 +173,7 @@ def test_retry_after_audio_failure_regenerates_without_collecting_again(client, 
     assert wait_for_end(engine, started)["status"] == "FAILED"
     episode_id = started.json_body["episode_id"]
     failed = client.http.get(f"/episodes/{episode_id}", headers=AUTH).json_body
-    assert (failed["status"], failed["error"], failed["failed_state"]) == ("failed", "ScriptRejected", "GenerateAudio")
+    assert (failed["status"], failed["error"], failed["failed_state"]) == ("failed", "ScriptRejected", "WriteScript")
 
     retried = post(client, f"/episodes/{episode_id}/retry")
 

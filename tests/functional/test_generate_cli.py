@@ -35,7 +35,7 @@ def test_generate_leaves_a_playable_mp3_and_a_truthful_episode_json(tmp_path, sm
     assert [h["to_status"] for h in episode["status_history"]] == [
         "pending", "content_collected", "processing", "completed"]
     assert episode["states"][0] == "ValidateEpisode" and episode["states"][-1] == "EpisodeCompleted"
-    assert "-> GenerateAudio" in result.stdout and "<- GenerateAudio" in result.stdout
+    assert "-> SynthesizeSegments" in result.stdout and "<- StitchAudio" in result.stdout
 
 
 def test_full_account_export_without_chat_fails_with_a_one_line_reason_listing_the_chats(tmp_path):

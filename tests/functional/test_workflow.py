@@ -268,3 +268,79 @@ def test_store_rejection_fails_the_episode_with_a_reason_that_holds_no_key(engin
     episode = services.episodes.get_episode(episode_id)
     assert (episode.status, episode.error, episode.failed_state) == ("failed", "StoreRejected", "MarkProcessing")
     assert "PGRST204" in episode.cause
+
+
+def test_speech_provider_that_cannot_speak_the_language_is_refused_before_collection(engine, services, podcast_for):
+    from chalicelib.config import Settings
+    from tests.conftest import EXAMPLES
+
+    services.settings = Settings(environ={**services.settings.environ, "SPEECH_PROVIDER": "polly"})
+    podcast = podcast_for(EXAMPLES / "hebrew-export" / "result.json", podcast_id="hebrew-polly", language="he")
+
+    description, states = run(engine, {"podcast_id": podcast.id})
+
+    assert description["status"] == "FAILED" and description["error"] == "InvalidInput"
+    assert "Polly" in description["cause"]
+    assert "collect_content" not in invoked(engine)
+
+
+class FailingSegments:
+    """Real speech, except that the given segment texts fail for good while ``broken``."""
+
+    def __init__(self, inner, broken_texts):
+        self.inner, self.broken_texts, self.broken = inner, set(broken_texts), True
+        self.sample_rate = inner.sample_rate
+        self.spoken: list[str] = []
+
+    def synthesize(self, text, *, voice, language):
+        from chalicelib.errors import ConfigurationError
+
+        if self.broken and text in self.broken_texts:
+            raise ConfigurationError("voice not available")
+        self.spoken.append(text)
+        return self.inner.synthesize(text, voice=voice, language=language)
+
+
+def test_a_segment_that_fails_for_good_fails_the_episode_and_a_retry_redoes_only_what_is_missing(
+        engine, services, small_export, podcast_for):
+    from chalice.test import Client
+
+    from app import app
+    from tests.conftest import API_KEY
+
+    podcast = podcast_for(small_export)
+    real = services.speech_for("en")
+    flaky = None
+
+    def speech_for(language):
+        return flaky
+
+    headers = {"X-Api-Key": API_KEY, "Content-Type": "application/json"}
+    with Client(app) as client:
+        # A first run to learn the segments' texts, then a second episode that breaks on one.
+        first = client.http.post(f"/podcasts/{podcast.id}/episodes", headers=headers, body="{}").json_body
+        assert engine.wait(first["execution_arn"], timeout=120)["status"] == "SUCCEEDED"
+        document = json.loads(services.objects.get(
+            f"podcasts/{podcast.id}/{first['episode_id']}/script.json"))
+        texts = [s["text"] for s in document["segments"]]
+        flaky = FailingSegments(real, [texts[1]])
+        services.speech_for = speech_for
+
+        started = client.http.post(f"/podcasts/{podcast.id}/episodes", headers=headers, body="{}").json_body
+        description = engine.wait(started["execution_arn"], timeout=120)
+        assert description["status"] == "FAILED"
+        episode = services.episodes.get_episode(started["episode_id"])
+        assert (episode.error, episode.failed_state) == ("ConfigurationError", "SynthesizeSegments")
+        assert "segment 1 (espeak)" in episode.cause
+        spoken_before = list(flaky.spoken)
+
+        flaky.broken, flaky.spoken = False, []
+        retried = client.http.post(f"/episodes/{started['episode_id']}/retry", headers=headers).json_body
+        assert engine.wait(retried["execution_arn"], timeout=120)["status"] == "SUCCEEDED"
+
+    # The segments made before the failure stayed in S3; the retry made only the missing ones
+    # (the broken one, and any the Map had not reached when it stopped).
+    assert spoken_before and texts[1] not in spoken_before and texts[1] in flaky.spoken
+    assert set(flaky.spoken) == set(texts) - set(spoken_before)
+    assert len(flaky.spoken) == len(set(flaky.spoken))
+    assert services.episodes.get_episode(started["episode_id"]).status == "completed"

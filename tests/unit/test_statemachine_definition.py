@@ -6,6 +6,9 @@ from pathlib import Path
 ASL = json.loads((Path(__file__).resolve().parents[2] / "statemachine.asl.json").read_text())
 STATES = ASL["States"]
 TASKS = {name: s for name, s in STATES.items() if s["Type"] == "Task"}
+MAP = STATES["SynthesizeSegments"]
+SEGMENT_TASK = MAP["ItemProcessor"]["States"]["SynthesizeSegment"]
+ALL_TASKS = {**TASKS, "SynthesizeSegment": SEGMENT_TASK}
 
 
 def test_states_in_the_documented_order():
@@ -16,13 +19,13 @@ def test_states_in_the_documented_order():
         name = state.get("Next") or (state.get("Default") if state["Type"] == "Choice" else None)
     assert order == [
         "ValidateEpisode", "ContentAlreadyCollected", "CollectContent", "WaitForContent",
-        "MarkContentCollected", "MarkProcessing", "GenerateAudio", "MarkCompleted",
-        "EpisodeCompleted",
+        "MarkContentCollected", "MarkProcessing", "WriteScript", "SynthesizeSegments",
+        "StitchAudio", "MarkCompleted", "EpisodeCompleted",
     ]
 
 
 def test_every_task_but_mark_failed_catches_everything_into_mark_failed_under_its_own_name():
-    for name, state in TASKS.items():
+    for name, state in {**TASKS, "SynthesizeSegments": MAP}.items():
         if name == "MarkFailed":
             assert "Catch" not in state
             continue
@@ -32,7 +35,7 @@ def test_every_task_but_mark_failed_catches_everything_into_mark_failed_under_it
 
 
 def test_transient_errors_retried_with_jittered_backoff_and_invalid_input_never():
-    for name, state in TASKS.items():
+    for name, state in ALL_TASKS.items():
         retried = {e for r in state["Retry"] for e in r["ErrorEquals"]}
         assert {"Lambda.ServiceException", "Lambda.TooManyRequestsException", "StoreUnavailable"} <= retried
         assert "InvalidInput" not in retried and "States.ALL" not in retried
@@ -55,10 +58,19 @@ def test_every_resource_is_a_placeholder_naming_an_app_function():
     from app import app
     from podcasto_local.engine import function_name_for
 
-    for state in TASKS.values():
+    for state in ALL_TASKS.values():
         match = re.fullmatch(r"\$\{(\w+)Arn\}", state["Resource"])
         assert match and function_name_for(match.group(1)) in app.handler_map
 
 
 def test_whole_execution_has_a_timeout():
     assert 0 < ASL["TimeoutSeconds"] <= 24 * 3600
+
+
+def test_segments_are_synthesised_in_a_map_whose_concurrency_comes_from_the_state():
+    assert MAP["Type"] == "Map" and MAP["ItemsPath"] == "$.script.segments"
+    assert MAP["MaxConcurrencyPath"] == "$.script.max_concurrency"
+    retried = {e for r in SEGMENT_TASK["Retry"] for e in r["ErrorEquals"]}
+    assert {"SpeechThrottled", "AudioRejected"} <= retried
+    (gate,) = [r for r in SEGMENT_TASK["Retry"] if r["ErrorEquals"] == ["AudioRejected"]]
+    assert gate["MaxAttempts"] <= 3  # a quality-gate failure is retried, then fails the episode

@@ -1,0 +1,42 @@
+import io
+import math
+from array import array
+
+from chalicelib.audio import loudness
+
+
+def tone(amplitude: int, seconds: float = 0.5, rate: int = 22050) -> bytes:
+    return array("h", (int(amplitude * math.sin(i / 7)) for i in range(int(rate * seconds)))).tobytes()
+
+
+def level(pcm: bytes) -> float:
+    return loudness.measure(io.BytesIO(pcm), len(pcm))[0]
+
+
+def matched(pcm: bytes) -> bytes:
+    rms, peak, _ = loudness.measure(io.BytesIO(pcm), len(pcm))
+    return b"".join(loudness.scaled(io.BytesIO(pcm), len(pcm), loudness.gain_for(rms, peak)))
+
+
+def test_quiet_and_loud_segments_end_within_one_db_of_the_target():
+    for amplitude in (300, 3000, 12000):
+        assert abs(level(matched(tone(amplitude))) - loudness.TARGET_DBFS) <= 1.0, amplitude
+
+
+def test_gain_never_clips():
+    spiky = array("h", [0] * 20000 + [30000] + [0] * 20000).tobytes()
+    out = array("h")
+    out.frombytes(matched(spiky))
+    assert max(out) <= 32767 * 0.98 + 1
+
+
+def test_silence_is_left_alone():
+    silent = bytes(4000)
+    assert matched(silent) == silent
+    assert level(silent) == -math.inf
+
+
+def test_long_input_is_processed_in_fixed_chunks():
+    pcm = tone(3000, seconds=10)
+    chunks = list(loudness.scaled(io.BytesIO(pcm), len(pcm), 0.5))
+    assert len(chunks) > 1 and max(len(c) for c in chunks) <= loudness.CHUNK_SAMPLES * 2

@@ -1,0 +1,171 @@
+"""WriteScript, SynthesizeSegment and StitchAudio against an in-memory object store."""
+from __future__ import annotations
+
+import io
+import json
+import math
+import wave
+from array import array
+
+import pytest
+from mutagen.mp3 import MP3
+
+from chalicelib.audio import loudness
+from chalicelib.errors import AudioRejected, SpeechThrottled
+from chalicelib.steps.speech import synthesize_segment
+from chalicelib.steps.stitch import stitch_audio
+from chalicelib.stores.objects import StoredObject
+
+RATE = 22050
+
+
+class MemoryObjects:
+    """The ObjectStore protocol over a dict (the S3 adapter has its own tests on moto)."""
+
+    bucket = "memory"
+
+    def __init__(self):
+        self.data: dict[str, bytes] = {}
+        self.puts: list[str] = []
+
+    def put(self, key, body, *, content_type):
+        data = body if isinstance(body, bytes) else body.read()
+        self.data[key] = data
+        self.puts.append(key)
+        return StoredObject(self.bucket, key, f'"{len(data)}"', len(data))
+
+    def head(self, key, *, etag=None):
+        return StoredObject(self.bucket, key, "", len(self.data[key])) if key in self.data else None
+
+    def get(self, key, *, etag=None):
+        return self.data[key]
+
+    def download(self, key, fileobj):
+        fileobj.write(self.data[key])
+
+    def presigned_url(self, key, *, expires_seconds):
+        return f"memory://{key}"
+
+
+class ToneSpeech:
+    """Speaks every text as a tone whose loudness depends on the voice; counts calls."""
+
+    sample_rate = RATE
+
+    def __init__(self, amplitudes=None, fail_with=None):
+        self.amplitudes = amplitudes or {"host_a": 2000, "host_b": 12000}
+        self.fail_with = fail_with
+        self.calls = 0
+
+    def synthesize(self, text, *, voice, language):
+        self.calls += 1
+        if self.fail_with:
+            raise self.fail_with
+        seconds = max(1.0, len(text.split()) / 2.5)
+        amplitude = self.amplitudes[voice]
+        return array("h", (int(amplitude * math.sin(i / 5)) for i in range(int(RATE * seconds)))).tobytes()
+
+
+def script_document(objects, texts):
+    segments = [
+        {"index": i, "turn": turn, "speaker": speaker, "voice": voice, "text": text,
+         "message_ids": [i + 1], "key": f"podcasts/p/e/segments/{i}.wav"}
+        for i, (turn, speaker, voice, text) in enumerate(texts)
+    ]
+    document = {"podcast_id": "p", "episode_id": "e", "title": "Tones", "language": "en",
+                "format": "dialogue", "provider": "tone", "model": "1",
+                "turns": [{"speaker": s["speaker"], "text": s["text"], "message_ids": s["message_ids"]}
+                          for s in segments], "segments": segments}
+    objects.put("podcasts/p/e/script.json", json.dumps(document).encode(), content_type="application/json")
+    return document
+
+
+TEXTS = [
+    (0, "Alex", "host_a", "Welcome to the show about tones and loudness."),
+    (0, "Alex", "host_a", "This second sentence continues the same turn."),
+    (1, "Maya", "host_b", "And this one is much louder at the source."),
+]
+
+
+def synthesize_all(objects, speech, count):
+    return [synthesize_segment({"script_key": "podcasts/p/e/script.json", "segment": i},
+                               objects=objects, speech=speech, provider="tone") for i in range(count)]
+
+
+def test_segments_are_stored_losslessly_and_not_synthesised_twice():
+    objects, speech = MemoryObjects(), ToneSpeech()
+    script_document(objects, TEXTS)
+
+    first = synthesize_all(objects, speech, 3)
+    again = synthesize_all(objects, speech, 3)
+
+    assert speech.calls == 3  # the re-run found every segment in the store
+    assert [r["cached"] for r in first] == [False] * 3 and [r["cached"] for r in again] == [True] * 3
+    with wave.open(io.BytesIO(objects.data["podcasts/p/e/segments/0.wav"])) as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, RATE)
+
+
+def test_a_failing_segment_names_its_index_and_provider_and_keeps_its_class():
+    objects = MemoryObjects()
+    script_document(objects, TEXTS)
+
+    with pytest.raises(SpeechThrottled, match=r"segment 2 \(tone\): 429"):
+        synthesize_segment({"script_key": "podcasts/p/e/script.json", "segment": 2}, objects=objects,
+                           speech=ToneSpeech(fail_with=SpeechThrottled("429 quota")), provider="tone")
+
+
+def test_a_silent_segment_is_rejected_by_the_quality_gate():
+    objects = MemoryObjects()
+    script_document(objects, TEXTS)
+
+    with pytest.raises(AudioRejected, match="segment 0"):
+        synthesize_segment({"script_key": "podcasts/p/e/script.json", "segment": 0}, objects=objects,
+                           speech=ToneSpeech(amplitudes={"host_a": 1, "host_b": 1}), provider="tone")
+
+
+def test_stitching_encodes_once_with_exact_duration_captions_and_transcript():
+    objects, speech = MemoryObjects(), ToneSpeech()
+    script_document(objects, TEXTS)
+    synthesize_all(objects, speech, 3)
+
+    result = stitch_audio({"script_key": "podcasts/p/e/script.json"}, objects=objects)
+
+    segment_seconds = 0.0
+    for i in range(3):
+        with wave.open(io.BytesIO(objects.data[f"podcasts/p/e/segments/{i}.wav"])) as wav:
+            segment_seconds += wav.getnframes() / RATE
+    pauses = 0.12 + 0.35  # within the first turn, then between turns
+    assert result["duration_seconds"] == pytest.approx(segment_seconds + pauses, abs=0.001)
+    mp3 = io.BytesIO(objects.data[result["audio_key"]])
+    assert MP3(mp3).info.length == pytest.approx(result["duration_seconds"], abs=0.001)
+    transcript = objects.data[result["transcript_key"]].decode()
+    assert transcript.splitlines() == [
+        "Alex: Welcome to the show about tones and loudness. This second sentence continues the same turn.",
+        "Maya: And this one is much louder at the source."]
+    captions = objects.data[result["captions_key"]].decode()
+    assert captions.count("-->") == 3 and "<v Maya>" in captions
+    ids = json.loads(objects.data["podcasts/p/e/audio/transcript.json"])
+    assert [t["message_ids"] for t in ids["turns"]] == [[1], [2], [3]]
+
+
+def test_stitched_segments_are_level_matched(monkeypatch):
+    """Capture the PCM going into the single encoder: each segment within 1 dB of the target."""
+    objects, speech = MemoryObjects(), ToneSpeech(amplitudes={"host_a": 500, "host_b": 20000})
+    script_document(objects, TEXTS)
+    synthesize_all(objects, speech, 3)
+    written: list[bytes] = []
+    from chalicelib.audio.mp3 import Mp3Encoder
+
+    original_write = Mp3Encoder.write
+    monkeypatch.setattr(Mp3Encoder, "write", lambda self, pcm: (written.append(pcm), original_write(self, pcm))[1])
+
+    stitch_audio({"script_key": "podcasts/p/e/script.json"}, objects=objects)
+
+    pcm = b"".join(written)
+    offset = 0
+    for i in range(3):
+        with wave.open(io.BytesIO(objects.data[f"podcasts/p/e/segments/{i}.wav"])) as wav:
+            size = wav.getnframes() * 2
+        segment = pcm[offset:offset + size]
+        offset += size
+        assert abs(loudness.measure(io.BytesIO(segment), len(segment))[0] - loudness.TARGET_DBFS) <= 1.0
