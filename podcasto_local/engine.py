@@ -326,6 +326,10 @@ class LocalEngine:
         """Block until the execution ends; ``on_event`` sees each history event once."""
         deadline = time.monotonic() + timeout
         seen = 0
+        # moto answers get_execution_history with the whole history every time: a long
+        # episode's Map has thousands of events, and polling them every 20 ms starved the tasks
+        # running in this process. The interval grows, so short executions still end promptly.
+        interval = 0.02
         while True:
             description = self.sfn.describe_execution(executionArn=execution_arn)
             if on_event is not None:
@@ -340,7 +344,8 @@ class LocalEngine:
                 return description
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {execution_arn} still running after {timeout} s")
-            time.sleep(0.02)
+            time.sleep(interval)
+            interval = min(interval * 1.25, 0.5)
 
     def history(self, execution_arn: str) -> list[dict]:
         events, token = [], None
@@ -362,7 +367,11 @@ class LocalEngine:
             if "stateEnteredEventDetails" in e
         ]
 
-    def run(self, execution_input: dict, *, name: str | None = None, timeout: float = 300,
+    def run(self, execution_input: dict, *, name: str | None = None, timeout: float | None = None,
             on_event=None) -> dict:
+        """Start and wait. By default waits as long as the state machine's own TimeoutSeconds
+        (plus a minute): the execution ends by itself then, and a long episode is not cut short."""
+        if timeout is None:
+            timeout = json.loads(self.asl_path.read_text()).get("TimeoutSeconds", 3600) + 60
         arn = self.start_execution(execution_input, name=name)
         return self.wait(arn, timeout=timeout, on_event=on_event)

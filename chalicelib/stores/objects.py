@@ -75,8 +75,12 @@ class S3ObjectStore:
             return self._s3.get_object(**kwargs)["Body"].read()
 
     def download(self, key: str, fileobj: IO[bytes]) -> None:
+        """Stream the object into ``fileobj`` 1 MiB at a time. (boto3's download_fileobj would
+        hold up to ten 8 MiB ranges in flight: memory that a long episode does not need.)"""
         with _translated(key):
-            self._s3.download_fileobj(self.bucket, key, fileobj)
+            body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+            for chunk in body.iter_chunks(1 << 20):
+                fileobj.write(chunk)
 
     def presigned_url(self, key: str, *, expires_seconds: int) -> str:
         return self._s3.generate_presigned_url(
