@@ -9,7 +9,7 @@ from chalice import Chalice
 from chalicelib import http, log
 from chalicelib.factory import services
 
-# Logs are Powertools JSON lines (chalicelib/log.py); Chalice's own log handler would print
+# Logs are JSON lines (chalicelib/log.py); Chalice's own log handler would print
 # each line a second time in plain text under the same logger name.
 app = Chalice(app_name="podcasto", configure_logs=False)
 

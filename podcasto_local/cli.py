@@ -110,7 +110,7 @@ def log_to_file(path: Path) -> None:
 
     from chalicelib.log import logger
 
-    logger()  # creates the handler Powertools writes with
+    logger()  # creates the JSON handler the tasks write with
     stream = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     for handler in logging.getLogger("podcasto").handlers:
         if isinstance(handler, logging.StreamHandler):

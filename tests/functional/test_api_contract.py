@@ -138,15 +138,16 @@ def test_no_secret_reaches_a_log_line(engine, tmp_path, small_export):
                                  "TELEGRAM_API_ID": "12345", **secrets})
     services = Services(settings, s3_client=engine.client("s3"), sfn_client=engine.client("stepfunctions"))
     previous = use_services(services)
-    # Every log line, as the Lambda runtime would ship it: Powertools' JSON formatter.
+    # Every log line, as the Lambda runtime would ship it: the JSON formatter of chalicelib.log.
     import io
     import logging
 
-    from chalicelib.log import logger
+    from chalicelib.log import formatter, logger
 
     captured = io.StringIO()
     handler = logging.StreamHandler(captured)
-    handler.setFormatter(logger().registered_formatter)
+    handler.setFormatter(formatter())
+    handler.filters = logger().handlers[0].filters
     logging.getLogger("podcasto").addHandler(handler)
     try:
         from chalicelib.stores.episodes import Podcast
