@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(REQ_HASH)
 
-.PHONY: setup demo generate local telegram-session test bench clean
+.PHONY: setup demo generate local telegram-session test bench package deploy clean
 .DEFAULT_GOAL := demo
 # glibc gives each thread that allocates its own malloc arena; the Map's parallel segment
 # workers then keep ~100 MB of freed memory mapped. Two arenas keep a long episode's peak RSS
@@ -20,6 +20,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
 setup: $(STAMP)
+
+# npm tools for the tests (asl-validator), pinned by package-lock.json.
+NODE_STAMP := node_modules/.installed-$(shell sha1sum package-lock.json | cut -c1-12)
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the tests (asl-validator): apt-get install npm" >&2; exit 1; }
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 ## make demo: one episode of the bundled example export through the local engine, into out/
 demo: setup
@@ -45,12 +52,22 @@ local: setup
 	@PORT="$(or $(PORT),8000)" LOCAL_SFN_PORT="$(or $(LOCAL_SFN_PORT),8083)" scripts/local.sh
 
 ## make test: the whole suite
-test: setup
+test: setup $(NODE_STAMP)
 	$(PY) -m pytest -q
 
 ## make bench: print the benchmarks' figures
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+## make package [STAGE=dev|prod]: dist/sam.json (one deployable template) and dist/deployment.zip
+STAGE ?= dev
+package: setup
+	$(PY) -m podcasto_deploy.package --stage "$(STAGE)" --out dist
+
+## make deploy STAGE=dev|prod DEPLOY_BUCKET=<s3 bucket for code> SUPABASE_URL=<https://...> [TELEGRAM_API_ID=..]
+##             (needs the AWS CLI and credentials; see README "Deploy")
+deploy: package
+	@STAGE="$(STAGE)" scripts/deploy.sh
 
 clean:
 	rm -rf out dist .pytest_cache

@@ -1,4 +1,5 @@
-"""How fast Telethon messages become podcasto messages: messages normalised per second.
+"""How fast Telethon messages become podcasto messages (messages normalised per second), and how
+big they make the content bundle (bytes per 1000 messages).
 
 A realistic mix built from Telethon's own types: plain posts, posts with formatting and links
 (including text outside the BMP, which takes the UTF-16 offset path), photos, documents of
@@ -9,6 +10,7 @@ several kinds, polls, link previews and service messages. Prints figures; assert
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import sys
 import time
@@ -19,6 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from telethon.tl import types  # noqa: E402
 
+from chalicelib.domain import Window  # noqa: E402
+from chalicelib.sources.base import Collection  # noqa: E402
+from chalicelib.sources.bundle import build_bundle, bundle_json_bytes  # noqa: E402
 from chalicelib.sources.telethon_normalise import normalise  # noqa: E402
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
@@ -95,6 +100,19 @@ def main() -> None:
     print(f"normalise: {statistics.median(rates):,.0f} messages/s median of {args.repeat} runs "
           f"({min(rates):,.0f}-{max(rates):,.0f}), {len(messages)} Telethon messages per run")
     print(f"a capped episode (3000 messages) normalises in ~{3000 / statistics.median(rates) * 1000:.1f} ms")
+
+    # Distinct texts, so de-duplication keeps them all; no caps, so every message is counted.
+    kept = []
+    for n, message in enumerate(messages[:1000]):
+        normalised = normalise(message, "@bench")
+        if normalised is not None:
+            kept.append(dataclasses.replace(normalised, text=f"{normalised.text} #{n}"))
+    bundle = build_bundle(Collection(channels=["@bench"], messages=kept), podcast_id="bench",
+                          episode_id="00000000-0000-4000-8000-000000000000", window=Window(None, None),
+                          max_messages=10**6, max_bytes=10**9)
+    size = len(bundle_json_bytes(bundle))
+    print(f"bundle: {size / len(bundle['messages']) * 1000 / 1024:,.0f} KiB per 1000 messages "
+          f"({len(bundle['messages'])} kept of the mix above, {size:,} bytes)")
 
 
 if __name__ == "__main__":

@@ -128,7 +128,8 @@ class LocalEngine:
         self.asl_path = asl_path
         self.on_execution_end = on_execution_end
         self.invocations: list[tuple[str, dict]] = []  # (function name, payload), in call order
-        self.task_seconds = 0.0  # time spent inside task handlers
+        # (start, end) of every handler call, perf_counter seconds; Map iterations overlap.
+        self.task_intervals: list[tuple[float, float]] = []
         self._lock = threading.Lock()
         self._server = None
         self.endpoint = ""
@@ -238,7 +239,19 @@ class LocalEngine:
             return 200, {"X-Amz-Function-Error": "Unhandled"}, json.dumps(error).encode()
         finally:
             with self._lock:
-                self.task_seconds += time.perf_counter() - started
+                self.task_intervals.append((started, time.perf_counter()))
+
+    def busy_seconds(self, since: float = 0.0) -> float:
+        """Wall time during which at least one task handler ran (overlapping calls count once)."""
+        busy, reach = 0.0, since
+        with self._lock:
+            intervals = sorted(i for i in self.task_intervals if i[1] > since)
+        for start, end in intervals:
+            start = max(start, reach)
+            if end > start:
+                busy += end - start
+                reach = end
+        return busy
 
     # -- execution-status events ----------------------------------------------------------------
     def _watch_executions(self) -> None:
@@ -326,26 +339,26 @@ class LocalEngine:
         """Block until the execution ends; ``on_event`` sees each history event once."""
         deadline = time.monotonic() + timeout
         seen = 0
-        # moto answers get_execution_history with the whole history every time: a long
-        # episode's Map has thousands of events, and polling them every 20 ms starved the tasks
-        # running in this process. The interval grows, so short executions still end promptly.
-        interval = 0.02
+        # The status is polled every 20 ms (cheap), the history less and less often: moto
+        # answers get_execution_history with the whole history every time, and a long episode's
+        # Map has thousands of events — fetched every 20 ms, they starved the tasks running in
+        # this process. Short executions still show their states as they pass.
+        history_interval, history_due = 0.02, 0.0
         while True:
             description = self.sfn.describe_execution(executionArn=execution_arn)
-            if on_event is not None:
+            ended = description["status"] in END_STATUSES
+            if on_event is not None and (ended or time.monotonic() >= history_due):
                 events = self.history(execution_arn)
                 for event in events[seen:]:
                     on_event(event)
                 seen = len(events)
-            if description["status"] in END_STATUSES:
-                if on_event is not None:
-                    for event in self.history(execution_arn)[seen:]:
-                        on_event(event)
+                history_interval = min(history_interval * 1.25, 0.5)
+                history_due = time.monotonic() + history_interval
+            if ended:
                 return description
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {execution_arn} still running after {timeout} s")
-            time.sleep(interval)
-            interval = min(interval * 1.25, 0.5)
+            time.sleep(0.02)
 
     def history(self, execution_arn: str) -> list[dict]:
         events, token = [], None

@@ -1,0 +1,91 @@
+"""dist/deployment.zip: small, bytecode for the runtime, nothing dev-only, and it imports."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+from podcasto_deploy import sandbox
+
+# Modules each function may load when the Lambda runtime imports app.py (the API's cold start).
+HEAVY = ("telethon", "supabase", "postgrest", "google.genai", "lameenc", "mutagen", "chalicelib.audio",
+         "chalicelib.sources.telethon_source", "chalicelib.script")
+
+
+
+def test_the_zip_is_under_20_mb(packaged):
+    assert packaged.zip_path.stat().st_size <= 20 * 1000 * 1000
+
+
+def test_nothing_dev_only_or_offline_is_shipped(packaged):
+    tops = {name.split("/")[0] for name in zipfile.ZipFile(packaged.zip_path).namelist()}
+    for dev_only in ("podcasto_local", "podcasto_deploy", "tests", "bench", "moto", "espeakng_loader",
+                     "piper", "boto3", "botocore", "pytest", "aws_lambda_powertools", "samtranslator", "cfnlint"):
+        assert not any(top == dev_only or top.startswith(dev_only + "-") or top.startswith(dev_only + ".")
+                       for top in tops), dev_only
+    assert {"app.py", "chalicelib", "telethon", "supabase", "lameenc.cpython-311-x86_64-linux-gnu.so"} & tops
+
+
+def _pyc_flags(path) -> int:
+    return int.from_bytes(path.read_bytes()[4:8], "little")
+
+
+def test_own_code_ships_sources_and_unchecked_hash_bytecode_for_the_runtime(packaged):
+    tag = sys.implementation.cache_tag  # cpython-311: the runtime the template declares
+    sources = [packaged.extracted / "app.py", *sorted((packaged.extracted / "chalicelib").rglob("*.py"))]
+    assert len(sources) > 30
+    for source in sources:
+        cached = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        assert cached.is_file(), cached
+        # 0b01: hash-based, source never checked: zip extraction's fresh mtimes cannot stale it.
+        assert _pyc_flags(cached) == 0b01, cached
+        assert cached.read_bytes()[:4] == importlib.util.MAGIC_NUMBER
+
+
+def test_third_party_code_ships_as_bytecode_only(packaged):
+    for module in ("telethon/__init__", "supabase/__init__", "pydantic/main", "google/genai/types", "mutagen/mp3/__init__"):
+        assert (packaged.extracted / f"{module}.pyc").is_file(), module
+        assert not (packaged.extracted / f"{module}.py").exists(), module
+    assert not list(packaged.extracted.glob("*.dist-info/RECORD"))
+
+
+_PROBE = r"""
+import json, os, sys
+report = {}
+import app
+report["after_import_app"] = sorted(m for m in sys.modules)
+handler = app.app  # the API function's handler: a wrong key is refused before any store is built
+event = json.loads(os.environ["PROBE_EVENT"])
+report["api_status"] = handler(event, None)["statusCode"]
+report["after_api_call"] = sorted(m for m in sys.modules)
+# Every seam a task may build on AWS, imported from the zip.
+import chalicelib.steps.collect, chalicelib.steps.script, chalicelib.steps.speech, chalicelib.steps.stitch
+import chalicelib.steps.status, chalicelib.steps.validate, chalicelib.steps.reconcile
+import chalicelib.stores.supabase_store, chalicelib.sources.telethon_source
+import chalicelib.audio.polly, chalicelib.audio.gemini_tts, chalicelib.script.gemini, chalicelib.script.bedrock
+import supabase, telethon, google.genai, lameenc, mutagen.mp3, num2words, pythonjsonlogger.json
+import cryptography.hazmat.bindings._rust, pydantic_core
+report["files"] = {name: getattr(m, "__file__", None) for name, m in list(sys.modules.items())}
+report["loaders"] = {name: type(getattr(m, "__loader__", None)).__name__ for name, m in list(sys.modules.items())}
+print(json.dumps(report))
+"""
+
+
+def test_every_function_imports_from_the_zip_alone_and_the_api_loads_nothing_heavy(packaged, tmp_path):
+    task, env = sandbox.prepare(packaged.zip_path, tmp_path)
+    env["PROBE_EVENT"] = json.dumps(sandbox.UNAUTHORISED_LIST_PODCASTS)
+    # -S: no site-packages of the dev venv; only the zip, the runtime's boto3 and the stdlib.
+    result = subprocess.run([sys.executable, "-S", "-c", _PROBE], capture_output=True, text=True, env=env,
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["api_status"] == 401
+    for phase in ("after_import_app", "after_api_call"):
+        loaded = [m for m in report[phase] if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+        assert not loaded, f"the API function loads {loaded} ({phase})"
+    assert report["files"]["telethon"].startswith(str(task))
+    assert report["loaders"]["telethon"] == "SourcelessFileLoader"
+    assert report["loaders"]["chalicelib.factory"] == "SourceFileLoader"  # with its __pycache__ bytecode
