@@ -61,8 +61,9 @@ bench: setup
 
 ## make package [STAGE=dev|prod]: dist/sam.json (one deployable template) and dist/deployment.zip
 STAGE ?= dev
+DIST ?= dist
 package: setup
-	$(PY) -m podcasto_deploy.package --stage "$(STAGE)" --out dist
+	$(PY) -m podcasto_deploy.package --stage "$(STAGE)" --out "$(DIST)"
 
 ## make deploy STAGE=dev|prod DEPLOY_BUCKET=<s3 bucket for code> SUPABASE_URL=<https://...> [TELEGRAM_API_ID=..]
 ##             (needs the AWS CLI and credentials; see README "Deploy")

@@ -20,7 +20,7 @@ command -v aws >/dev/null || die "the AWS CLI is needed (https://docs.aws.amazon
 [[ -n ${DEPLOY_BUCKET:-} ]] || die "set DEPLOY_BUCKET to an S3 bucket in the target region for the code package"
 [[ ${SUPABASE_URL:-} == http* ]] || die "set SUPABASE_URL to the Supabase project URL (https://<ref>.supabase.co)"
 [[ -f dist/sam.json && -f dist/deployment.zip ]] || die "dist/ is empty: run make package STAGE=$STAGE first"
-grep -q "\"stage=$STAGE:" dist/sam.json || die "dist/sam.json was packaged for another stage: run make package STAGE=$STAGE"
+grep -q ":stage=$STAGE:" dist/sam.json || die "dist/sam.json was packaged for another stage: run make package STAGE=$STAGE"
 
 missing=$(aws ssm get-parameters --names "/podcasto/$STAGE/SUPABASE_KEY" "/podcasto/$STAGE/PODCASTO_API_KEY" \
           --query 'InvalidParameters' --output text)

@@ -1,8 +1,10 @@
-"""``packaged``: one real `make package` run (chalice package + the merge template + bytecode)
-for the session, into a temporary folder; the deploy tests read what it wrote."""
+"""``packaged``: one real `make package` run (chalice package + the merge template + bytecode),
+as an operator runs it, for the session, into a temporary folder; the deploy tests read what it
+wrote."""
 from __future__ import annotations
 
 import json
+import subprocess
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,17 +28,18 @@ class Packaged:
 
 @pytest.fixture(scope="session")
 def packaged(tmp_path_factory) -> Packaged:
-    from podcasto_deploy.package import package
-
     out = tmp_path_factory.mktemp("dist")
-    result = package(STAGE, out)
+    made = subprocess.run(["make", "-s", "package", f"STAGE={STAGE}", f"DIST={out}"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert f"{out}/deployment.zip" in made.stdout  # it says what it wrote
     extracted = out / "extracted"
-    with zipfile.ZipFile(result["zip"]) as archive:
+    with zipfile.ZipFile(out / "deployment.zip") as archive:
         archive.extractall(extracted)
     return Packaged(
-        template=json.loads(result["template"].read_text()),
+        template=json.loads((out / "sam.json").read_text()),
         merge_template=json.loads((out / "merge-template.json").read_text()),
-        zip_path=result["zip"],
+        zip_path=out / "deployment.zip",
         extracted=extracted,
     )
 

@@ -268,3 +268,25 @@ def test_the_reconciler_hears_only_this_state_machine_ending_badly(packaged):
 def test_the_runtime_is_the_packaging_interpreter_the_bytecode_was_made_for(packaged):
     runtimes = {r["Properties"]["Runtime"] for r in packaged.resources("AWS::Serverless::Function").values()}
     assert runtimes == {f"python{sys.version_info.major}.{sys.version_info.minor}"}
+
+
+def test_the_merge_template_only_adds_to_what_chalice_made(packaged):
+    """Chalice merges dicts deeply but replaces lists: the merge template never redefines a
+    function Chalice made, so its handler, runtime, code and role stay Chalice's."""
+    functions = packaged.resources("AWS::Serverless::Function")
+    for name, resource in packaged.merge_template["Resources"].items():
+        if name in functions:
+            assert "Type" not in resource, name
+            assert not {"Handler", "Runtime", "CodeUri", "Role"} & set(resource.get("Properties", {})), name
+    assert functions["CollectContent"]["Properties"]["Handler"] == "app.collect_content"
+    assert functions["APIHandler"]["Properties"]["Handler"] == "app.app"
+
+
+def test_a_task_state_naming_a_function_the_app_lacks_is_refused():
+    from podcasto_deploy.package import app_functions
+    from podcasto_deploy.template import merge_template
+
+    asl = json.loads(json.dumps(ASL))
+    asl["States"]["WaitForContent"]["Resource"] = "${WaitForContentTwiceArn}"
+    with pytest.raises(ValueError, match="WaitForContentTwice"):
+        merge_template(asl, stage="dev", functions=app_functions())
