@@ -46,6 +46,8 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "GEMINI_SCRIPT_MODEL": ("gemini-2.5-flash", "Gemini model that writes scripts (SCRIPT_WRITER=gemini)."),
     "BEDROCK_MODEL_ID": ("anthropic.claude-3-5-haiku-20241022-v1:0", "Bedrock model (Converse API) that writes scripts (SCRIPT_WRITER=bedrock)."),
     "SCRIPT_TEMPERATURE": ("0.7", "Sampling temperature of the LLM script writers."),
+    "SCRIPT_STYLE": (None, "House style added to the LLM writers' instructions (tone, recurring segments, sign-off), e.g. 'Keep it light; end with a question for listeners.'"),
+    "SCRIPT_MAX_OUTPUT_TOKENS": ("8000", "Cap on the tokens an LLM writer may answer with (a longer answer is rejected, never cut)."),
     "SPEECH_PROVIDER": (None, "Speech engine for every language: espeak (offline, never on AWS), polly (English only) or gemini. Default: espeak locally; on AWS polly for English, gemini for Hebrew."),
     "SPEECH_PROVIDER_EN": (None, "Speech engine for English episodes; beats SPEECH_PROVIDER."),
     "SPEECH_PROVIDER_HE": (None, "Speech engine for Hebrew episodes; beats SPEECH_PROVIDER."),

@@ -6,6 +6,7 @@ or Supabase code it does not call.
 """
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from urllib.parse import urlparse
 
@@ -130,6 +131,8 @@ class Services:
     def writer(self):
         name = self.settings.get("SCRIPT_WRITER")
         temperature = float(self.settings.get("SCRIPT_TEMPERATURE") or 0.7)
+        style = self.settings.get("SCRIPT_STYLE")
+        max_tokens = self.settings.integer("SCRIPT_MAX_OUTPUT_TOKENS", minimum=256)
         if name == "offline":
             from chalicelib.script.offline import OfflineScriptWriter
 
@@ -139,14 +142,14 @@ class Services:
 
             return GeminiScriptWriter.from_settings(
                 self.settings.secret("GEMINI_API_KEY"), self.settings.require("GEMINI_SCRIPT_MODEL"),
-                temperature=temperature,
+                temperature=temperature, max_output_tokens=max_tokens, style=style,
             )
         if name == "bedrock":
             from chalicelib.script.bedrock import BedrockScriptWriter
 
             return BedrockScriptWriter.from_settings(
                 self.settings.require("BEDROCK_MODEL_ID"), region=self.settings.region,
-                temperature=temperature,
+                temperature=temperature, max_tokens=max_tokens, style=style,
             )
         raise ConfigurationError("SCRIPT_WRITER must be offline, gemini or bedrock")
 
@@ -166,6 +169,11 @@ class Services:
         """Refuse, before any content is collected, a provider that cannot speak the language
         or is not configured."""
         name = self.speech_provider(language)
+        if name == "espeak" and self.settings.stage in AWS_STAGES:
+            # espeak-ng is an offline engine for laptops and tests; the Lambda bundle leaves it out.
+            raise ConfigurationError(
+                f"SPEECH_PROVIDER_{language.upper()} / SPEECH_PROVIDER: espeak is not deployed on AWS "
+                f"(stage {self.settings.stage}); use polly (English) or gemini")
         if name == "polly" and language != "en":
             raise InvalidInput(f"language {language!r} cannot be spoken by Amazon Polly (no Hebrew voice): "
                                f"set SPEECH_PROVIDER_{language.upper()}=gemini")
@@ -173,9 +181,21 @@ class Services:
             self.settings.secret("GEMINI_API_KEY")  # ConfigurationError naming the variable
 
     def speech_model(self, name: str) -> str:
-        """What, besides text and voice, determines a segment's audio (part of its cache key)."""
-        return {"espeak": "espeak-ng", "polly": self.settings.get("POLLY_ENGINE") or "neural",
-                "gemini": self.settings.require("GEMINI_TTS_MODEL")}[name]
+        """What, besides the text, the role and the language, determines a segment's audio (part
+        of its cache key): the engine or model, the speaking rate, and the voice each role maps
+        to — the same values ``_build_speech`` uses — so a changed setting or voice table never
+        reuses old audio."""
+        if name == "espeak":
+            from chalicelib.audio import espeak
+
+            return f"espeak-ng rate={espeak.DEFAULT_RATE_WPM} voices={_table(espeak.VOICES)}"
+        if name == "polly":
+            from chalicelib.audio import polly
+
+            return f"polly {self.settings.get('POLLY_ENGINE') or 'neural'} voices={_table(polly.DEFAULT_VOICES)}"
+        from chalicelib.audio import gemini_tts
+
+        return f"{self.settings.require('GEMINI_TTS_MODEL')} voices={_table(gemini_tts.DEFAULT_VOICES)}"
 
     def segment_max_chars(self, provider: str) -> int:
         from chalicelib.audio.segments import MAX_CHARS
@@ -209,6 +229,10 @@ class Services:
     @cached_property
     def _speech_engines(self) -> dict:
         return {}
+
+
+def _table(voices: dict) -> str:
+    return json.dumps(voices, sort_keys=True, separators=(",", ":"))
 
 
 _current: Services | None = None

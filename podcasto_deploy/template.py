@@ -26,6 +26,9 @@ API_FUNCTION = "APIHandler"
 API_ROLE = "ApiHandlerRole"  # Chalice's spelling for the API function's role
 RECONCILER = "ReconcileExecution"
 LOG_RETENTION_DAYS = 30
+# StitchAudio keeps every segment on /tmp between its two passes (~160 MB per hour of audio at
+# 22-24 kHz) plus the MP3: 1 GB holds five hours; Lambda's default 512 MB would cap at ~2.5.
+EPHEMERAL_STORAGE_MB = {"StitchAudio": 1024}
 # Log groups go with the stack (their retention is 30 days anyway); said explicitly, as
 # cfn-lint asks of every stateful resource.
 _DISPOSABLE = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
@@ -104,6 +107,8 @@ def merge_template(asl: dict, *, stage: str, functions: list[str]) -> dict:
     }
     for function in functions:
         resources.update(_function_logging(function))
+    for function, megabytes in EPHEMERAL_STORAGE_MB.items():
+        resources.setdefault(function, {}).setdefault("Properties", {})["EphemeralStorage"] = {"Size": megabytes}
     _add_environment(resources, API_FUNCTION, STATE_MACHINE_ARN={"Ref": "StateMachine"})
     _add_environment(resources, "CollectContent", TELEGRAM_API_ID={"Ref": "TelegramApiId"})
     _add_environment(resources, "WriteScript", BEDROCK_MODEL_ID={"Ref": "BedrockModelId"})

@@ -29,6 +29,7 @@ _PARAM_RATE = 1
 _EE_OK = 0
 
 # Two clearly different voices per language: a male and a female variant of the same language.
+DEFAULT_RATE_WPM = 165
 VOICES: dict[str, dict[str, str]] = {
     "en": {"host_a": "en+m3", "host_b": "en+f3", "narrator": "en+m3"},
     "he": {"host_a": "he+m3", "host_b": "he+f3", "narrator": "he+m3"},
@@ -155,7 +156,7 @@ class EspeakSpeech:
 
     sample_rate = 22050  # what libespeak-ng's formant synthesiser produces; checked every call
 
-    def __init__(self, rate_wpm: int = 165):
+    def __init__(self, rate_wpm: int = DEFAULT_RATE_WPM):
         if not 80 <= rate_wpm <= 450:  # espeakRATE_MINIMUM..espeakRATE_MAXIMUM
             raise ConfigurationError(f"rate_wpm must be between 80 and 450, got {rate_wpm}")
         self.rate_wpm = rate_wpm

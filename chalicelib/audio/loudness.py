@@ -1,17 +1,21 @@
 """Level matching on lossless PCM: every segment is brought to one loudness before the single
 MP3 encode, so a quiet segment from one call and a loud one from another sound alike.
 
-Two passes over a segment file in fixed-size chunks (measure, then scale), so memory stays
-constant however long the segment. Pure Python on ``array('h')``: no numpy in the Lambda bundle.
+Two passes over the segment files in fixed-size chunks (measure every segment and choose the
+episode's common level, then scale), so memory stays constant however long the episode. Pure Python on ``array('h')``: no numpy in the Lambda bundle.
 """
 from __future__ import annotations
 
 import math
 import operator
 from array import array
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
-TARGET_DBFS = -20.0  # RMS loudness every segment is brought to
+TARGET_DBFS = -20.0  # RMS loudness an episode aims for
+# An episode's common level is lowered below the target when a segment cannot reach it
+# without clipping (espeak's formant voice peaks at full scale around -23 dBFS RMS), but never
+# below this floor for the sake of one unusually peaky segment.
+FLOOR_DBFS = -26.0
 PEAK_CEILING = 32767 * 0.98  # gain is limited so the loudest sample stays below full scale
 CHUNK_SAMPLES = 32768
 
@@ -38,6 +42,21 @@ def measure(stream: BinaryIO, data_bytes: int) -> tuple[float, int, int]:
     if count == 0 or total == 0:
         return -math.inf, peak, count
     return 20 * math.log10(math.sqrt(total / count) / 32768.0), peak, count
+
+
+def headroom_level(rms_dbfs: float, peak: int) -> float:
+    """The loudest RMS this PCM can be brought to before its peak reaches the ceiling."""
+    if rms_dbfs == -math.inf or peak == 0:
+        return math.inf  # silence: any level is reachable (and it stays silent)
+    return rms_dbfs + 20 * math.log10(PEAK_CEILING / peak)
+
+
+def common_level(levels: Iterable[tuple[float, int]]) -> float:
+    """The one loudness every segment of an episode is brought to, from each segment's
+    (RMS dBFS, peak): the target when all can reach it unclipped, else the highest level all
+    can reach, and never below ``FLOOR_DBFS``."""
+    reachable = min((headroom_level(rms, peak) for rms, peak in levels), default=math.inf)
+    return max(FLOOR_DBFS, min(TARGET_DBFS, reachable))
 
 
 def gain_for(rms_dbfs: float, peak: int, *, target_dbfs: float = TARGET_DBFS) -> float:

@@ -38,12 +38,14 @@ class BedrockScriptWriter:
         temperature: float = 0.7,
         max_tokens: int = 8000,
         words_per_minute: float = 150,
+        style: str | None = None,
     ):
         self._client = client
         self._model_id = model_id
         self._temperature = temperature
         self._max_tokens = max_tokens
         self._wpm = words_per_minute
+        self._style = style
 
     @classmethod
     def from_settings(
@@ -54,6 +56,7 @@ class BedrockScriptWriter:
         temperature: float = 0.7,
         max_tokens: int = 8000,
         words_per_minute: float = 150,
+        style: str | None = None,
         read_timeout_seconds: int = _DEFAULT_READ_TIMEOUT_SECONDS,
     ) -> "BedrockScriptWriter":
         """Build the client the production way. botocore's 60 s read timeout is shorter than a
@@ -67,7 +70,7 @@ class BedrockScriptWriter:
         client = boto3.client("bedrock-runtime", region_name=region, config=config)
         return cls(
             client, model_id=model_id, temperature=temperature, max_tokens=max_tokens,
-            words_per_minute=words_per_minute,
+            words_per_minute=words_per_minute, style=style,
         )
 
     def write(
@@ -83,7 +86,7 @@ class BedrockScriptWriter:
         speakers = cast(hosts, language, format)
         prompt = build_prompt(
             bundle, title=title, language=language, speakers=speakers,
-            target_seconds=target_seconds, words_per_minute=self._wpm,
+            target_seconds=target_seconds, words_per_minute=self._wpm, style=self._style,
         )
         response = self._converse(prompt.system, prompt.user)
         return parse_script(

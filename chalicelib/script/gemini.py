@@ -27,11 +27,14 @@ _DEFAULT_TIMEOUT_SECONDS = 300.0
 class GeminiScriptWriter:
     """A ``ScriptWriter`` backed by a Gemini model; ``client`` is a ``google.genai.Client``."""
 
-    def __init__(self, client, *, model: str, temperature: float = 0.7, words_per_minute: float = 150):
+    def __init__(self, client, *, model: str, temperature: float = 0.7, words_per_minute: float = 150,
+                 max_output_tokens: int = 8000, style: str | None = None):
         self._client = client
         self._model = model
         self._temperature = temperature
         self._wpm = words_per_minute
+        self._max_output_tokens = max_output_tokens
+        self._style = style
 
     @classmethod
     def from_settings(
@@ -41,6 +44,8 @@ class GeminiScriptWriter:
         *,
         temperature: float = 0.7,
         words_per_minute: float = 150,
+        max_output_tokens: int = 8000,
+        style: str | None = None,
         timeout_seconds: float = _DEFAULT_TIMEOUT_SECONDS,
         base_url: str | None = None,
     ) -> "GeminiScriptWriter":
@@ -53,7 +58,8 @@ class GeminiScriptWriter:
             raise ConfigurationError("GEMINI_SCRIPT_MODEL is not set")
         options = types.HttpOptions(timeout=int(timeout_seconds * 1000), base_url=base_url)
         client = genai.Client(api_key=api_key, vertexai=False, http_options=options)
-        return cls(client, model=model, temperature=temperature, words_per_minute=words_per_minute)
+        return cls(client, model=model, temperature=temperature, words_per_minute=words_per_minute,
+                   max_output_tokens=max_output_tokens, style=style)
 
     def write(
         self,
@@ -68,11 +74,12 @@ class GeminiScriptWriter:
         speakers = cast(hosts, language, format)
         prompt = build_prompt(
             bundle, title=title, language=language, speakers=speakers,
-            target_seconds=target_seconds, words_per_minute=self._wpm,
+            target_seconds=target_seconds, words_per_minute=self._wpm, style=self._style,
         )
         config = types.GenerateContentConfig(
             system_instruction=prompt.system,
             temperature=self._temperature,
+            max_output_tokens=self._max_output_tokens,
             response_mime_type="application/json",
         )
         response = self._generate(prompt.user, config)

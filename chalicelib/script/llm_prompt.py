@@ -67,8 +67,10 @@ def build_prompt(
     speakers: list[Speaker],
     target_seconds: float | None = None,
     words_per_minute: float = 150,
+    style: str | None = None,
 ) -> Prompt:
-    """The instructions and the episode's material for one script."""
+    """The instructions and the episode's material for one script; ``style`` (SCRIPT_STYLE) is
+    the podcast's house style, given after the rules it may not override."""
     messages = bundle.get("messages") or []
     if not messages:
         raise NoContent("the content bundle holds no message to talk about")
@@ -111,6 +113,7 @@ def build_prompt(
         "lists, no emoji, no hashtags or @mentions, no URLs (name the site instead), no stage "
         "directions, no sound effects.",
         "Be accurate: say only what the messages say; do not invent facts, numbers or quotes.",
+        *([f"House style: {style.strip()}"] if style and style.strip() else []),
         "Answer with one JSON object and nothing else, in exactly this shape:",
         '{"turns": [{"speaker": "<name>", "text": "<what is said>", "message_ids": [<ids>]}]}',
         f"speaker is exactly one of {names}. message_ids lists the integer ids of the messages "

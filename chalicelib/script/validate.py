@@ -40,6 +40,10 @@ def _language_problem(text: str, language: str) -> str | None:
     latin = len(_LATIN.findall(own))
     if language == "he" and hebrew == 0:
         return "has no Hebrew outside quotes"
+    # Product and site names stay in Latin letters in Hebrew speech ("iPhone", "GitHub"), so a
+    # few are fine; a turn that is mostly Latin is an English turn with a Hebrew word in it.
+    if language == "he" and latin > hebrew:
+        return "is mostly not in Hebrew outside quotes"
     if language == "en" and (latin == 0 or hebrew > latin):
         return "is not in English outside quotes"
     return None

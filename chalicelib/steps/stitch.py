@@ -1,8 +1,9 @@
 """StitchAudio: the segments, in order, level-matched and encoded once into one MP3.
 
-Constant memory: each segment is downloaded to a temporary file and streamed through the
-loudness pass and the encoder in chunks; the MP3 is written to a temporary file and uploaded
-from disk. One encode means no per-segment encoder padding and an exact duration from the
+Constant memory: the segments are downloaded to temporary files and measured (pass 1, which
+chooses the episode's common loudness), then streamed in chunks through the gain and the
+encoder (pass 2); the MP3 is written to a temporary file and uploaded from disk. Disk holds
+the episode's segments once (about 160 MB an hour at 22-24 kHz). One encode means no per-segment encoder padding and an exact duration from the
 sample count. The transcript (text and JSON with message ids) and WebVTT captions timed from
 the segments' durations are stored beside the audio.
 """
@@ -12,6 +13,7 @@ import json
 import os
 import tempfile
 import wave
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from chalicelib.audio import loudness
@@ -25,6 +27,32 @@ PAUSE_BETWEEN_TURNS = 0.35  # seconds of silence where the speaker changes or a 
 PAUSE_WITHIN_TURN = 0.12  # between two segments cut from one long turn
 
 
+@dataclass(frozen=True)
+class _Measured:
+    path: str
+    rate: int
+    frames: int
+    data_offset: int
+    rms: float
+    peak: int
+
+
+def _download_and_measure(objects: ObjectStore, segment: dict, path: str, number: int) -> _Measured:
+    with open(path, "w+b") as wav_file:
+        objects.download(segment["key"], wav_file)
+        wav_file.seek(0)
+        try:
+            with wave.open(wav_file, "rb") as wav:
+                rate, frames, width = wav.getframerate(), wav.getnframes(), wav.getsampwidth()
+                data_offset = wav_file.tell()
+                rms, peak, _ = loudness.measure(wav_file, frames * 2)
+        except (wave.Error, EOFError) as exc:
+            raise AudioRejected(f"segment {number} is not a readable WAV file: {exc}") from exc
+    if width != 2:
+        raise AudioRejected(f"segment {number} is not 16-bit PCM")
+    return _Measured(path, rate, frames, data_offset, rms, peak)
+
+
 def stitch_audio(event: dict, *, objects: ObjectStore, bitrate_kbps: int = 64) -> dict:
     """Returns {"audio_key", "transcript_key", "captions_key", "duration_seconds", "segments"}."""
     document = json.loads(objects.get(event["script_key"]))
@@ -35,26 +63,25 @@ def stitch_audio(event: dict, *, objects: ObjectStore, bitrate_kbps: int = 64) -
     cues: list[Cue] = []
     fd, mp3_path = tempfile.mkstemp(suffix=".mp3")
     try:
-        with os.fdopen(fd, "w+b") as mp3:
-            encoder = None
+        with tempfile.TemporaryDirectory(prefix="podcasto-segments-") as scratch, os.fdopen(fd, "w+b") as mp3:
+            # Pass 1: every segment to disk, measured; the episode's common level from all of them.
+            measured = [_download_and_measure(objects, segment, os.path.join(scratch, f"{number}.wav"), number)
+                        for number, segment in enumerate(segments)]
+            for number, wav in enumerate(measured):
+                if wav.rate != measured[0].rate:
+                    raise AudioRejected(f"segment {number} is {wav.rate} Hz, the episode {measured[0].rate} Hz")
+            level = loudness.common_level((m.rms, m.peak) for m in measured)
+            # Pass 2: each scaled to that level and streamed into the one encoder.
+            encoder = Mp3Encoder(mp3, measured[0].rate, bitrate_kbps=bitrate_kbps)
             position = 0.0
-            for number, segment in enumerate(segments):
-                with tempfile.TemporaryFile() as wav_file:
-                    objects.download(segment["key"], wav_file)
-                    wav_file.seek(0)
-                    with wave.open(wav_file, "rb") as wav:
-                        rate, frames = wav.getframerate(), wav.getnframes()
-                        if encoder is None:
-                            encoder = Mp3Encoder(mp3, rate, bitrate_kbps=bitrate_kbps)
-                        elif rate != encoder.sample_rate:
-                            raise AudioRejected(
-                                f"segment {number} is {rate} Hz, the episode {encoder.sample_rate} Hz")
-                        start_of_data = wav_file.tell()
-                        rms, peak, _ = loudness.measure(wav_file, frames * 2)
-                        wav_file.seek(start_of_data)
-                        for chunk in loudness.scaled(wav_file, frames * 2, loudness.gain_for(rms, peak)):
-                            encoder.write(chunk)
-                seconds = frames / rate
+            for number, (segment, wav) in enumerate(zip(segments, measured)):
+                with open(wav.path, "rb") as pcm:
+                    pcm.seek(wav.data_offset)
+                    gain = loudness.gain_for(wav.rms, wav.peak, target_dbfs=level)
+                    for chunk in loudness.scaled(pcm, wav.frames * 2, gain):
+                        encoder.write(chunk)
+                os.unlink(wav.path)
+                seconds = wav.frames / wav.rate
                 cues.append(Cue(position, position + seconds, segment["speaker"], segment["text"],
                                 tuple(segment["message_ids"])))
                 position += seconds

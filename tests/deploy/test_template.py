@@ -230,6 +230,8 @@ def test_every_function_has_its_own_memory_and_a_timeout_inside_its_task_state(p
             assert properties["Timeout"] < task_timeouts[function], function
     assert functions["APIHandler"]["Properties"]["Timeout"] < 29  # API Gateway's integration limit
     assert functions["StitchAudio"]["Properties"]["MemorySize"] > functions["MarkProcessing"]["Properties"]["MemorySize"]
+    # Stitching holds the episode's segments on /tmp between its passes: more than the default 512 MB.
+    assert functions["StitchAudio"]["Properties"]["EphemeralStorage"]["Size"] >= 1024
     assert set(chalice_config["lambda_functions"]) == {
         "api_handler" if f == "APIHandler" else re.sub(r"(?<!^)(?=[A-Z])", "_", f).lower() for f in functions
     }

@@ -2,6 +2,8 @@ import io
 import math
 from array import array
 
+import pytest
+
 from chalicelib.audio import loudness
 
 
@@ -40,3 +42,19 @@ def test_long_input_is_processed_in_fixed_chunks():
     pcm = tone(3000, seconds=10)
     chunks = list(loudness.scaled(io.BytesIO(pcm), len(pcm), 0.5))
     assert len(chunks) > 1 and max(len(c) for c in chunks) <= loudness.CHUNK_SAMPLES * 2
+
+
+def test_the_common_level_is_the_target_when_every_segment_can_reach_it():
+    assert loudness.common_level([(-30.0, 3000), (-12.0, 20000)]) == loudness.TARGET_DBFS
+
+
+def test_the_common_level_drops_to_what_the_peakiest_segment_reaches_unclipped():
+    # Full-scale peaks at -23 dBFS RMS (espeak's formant voice): 20 dB up is out of reach.
+    level = loudness.common_level([(-30.0, 3000), (-23.0, 32600)])
+    assert level == pytest.approx(-23.0 + 20 * math.log10(loudness.PEAK_CEILING / 32600))
+    assert loudness.gain_for(-23.0, 32600, target_dbfs=level) * 32600 <= loudness.PEAK_CEILING + 1e-6
+
+
+def test_the_common_level_never_sinks_below_the_floor_and_ignores_silence():
+    assert loudness.common_level([(-60.0, 32767)]) == loudness.FLOOR_DBFS
+    assert loudness.common_level([(-math.inf, 0), (-25.0, 1000)]) == loudness.TARGET_DBFS

@@ -178,3 +178,13 @@ def test_a_reasoning_block_before_the_answer_is_skipped(client, stub):
         "text": "Two messages; open with Alex.", "signature": "EqoBCkgIARABGAIiQL"}}})
     stub.add_response("converse", response)
     assert _write(client).turns[0].text == "Hello."
+
+
+def test_the_house_style_reaches_the_system_block(client):
+    seen = {}
+    client.meta.events.register("provide-client-params.bedrock-runtime.Converse",
+                                lambda params, **_: seen.update(params))
+    with Stubber(client) as stub:
+        stub.add_response("converse", _converse(_turns([{"speaker": "Alex", "text": "Hi.", "message_ids": [1]}])))
+        _write(client, style="Keep it light.")
+    assert "House style: Keep it light." in seen["system"][0]["text"]

@@ -270,3 +270,17 @@ def test_a_missing_key_is_caught_before_any_call(monkeypatch):
     monkeypatch.setenv("GOOGLE_API_KEY", API_KEY)  # the SDK's fallback must not be used
     with pytest.raises(ConfigurationError, match="GEMINI_API_KEY is not set"):
         GeminiScriptWriter.from_settings("", MODEL)
+
+
+def test_the_house_style_and_the_output_cap_from_configuration_reach_the_api(gemini):
+    gemini.answer_turns([{"speaker": "Alex", "text": "Hello.", "message_ids": [1]},
+                         {"speaker": "Maya", "text": "Hi.", "message_ids": [2]}])
+    writer = GeminiScriptWriter.from_settings(API_KEY, MODEL, base_url=gemini.url, max_output_tokens=3000,
+                                              style="End every episode by asking listeners a question.")
+    _write(writer)
+    (request,) = gemini.requests
+    assert request["body"]["generationConfig"]["maxOutputTokens"] == 3000
+    system = request["body"]["systemInstruction"]["parts"][0]["text"]
+    assert "House style: End every episode by asking listeners a question." in system
+    # The house style comes after the rules, so it cannot loosen them; the contract stays last.
+    assert system.index("Be accurate") < system.index("House style") < system.index("Answer with one JSON")

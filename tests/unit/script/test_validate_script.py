@@ -49,6 +49,19 @@ def test_hebrew_script_with_english_host_phrasing_is_rejected():
         validate_script(script)
 
 
+def test_hebrew_script_with_mostly_english_host_phrasing_is_rejected():
+    script = _script([Turn("נועה", "Welcome everyone, let's begin with the news. ש")], language="he",
+                     speakers=HE_SPEAKERS)
+    with pytest.raises(ScriptRejected, match="turn 1 .* mostly not in Hebrew"):
+        validate_script(script)
+
+
+def test_hebrew_hosts_may_name_products_in_latin_letters():
+    script = _script([Turn("נועה", "אפל הכריזה היום על iPhone חדש ועל עדכון ל-macOS, והמשתמשים מרוצים.")],
+                     language="he", speakers=HE_SPEAKERS)
+    assert validate_script(script) is script
+
+
 def test_hebrew_script_may_quote_english_and_use_gershayim():
     script = _script([
         Turn("נועה", 'הנה פוסט: “Breaking news from the front”. צה"ל הודיע על כך.', ()),

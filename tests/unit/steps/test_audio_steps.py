@@ -148,24 +148,137 @@ def test_stitching_encodes_once_with_exact_duration_captions_and_transcript():
     assert [t["message_ids"] for t in ids["turns"]] == [[1], [2], [3]]
 
 
-def test_stitched_segments_are_level_matched(monkeypatch):
-    """Capture the PCM going into the single encoder: each segment within 1 dB of the target."""
-    objects, speech = MemoryObjects(), ToneSpeech(amplitudes={"host_a": 500, "host_b": 20000})
-    script_document(objects, TEXTS)
-    synthesize_all(objects, speech, 3)
+def stitched_segment_levels(monkeypatch, objects, count) -> list[float]:
+    """Stitch, capturing the PCM that goes into the single encoder; the RMS of each segment's
+    stretch of it (the pauses between segments left out)."""
     written: list[bytes] = []
     from chalicelib.audio.mp3 import Mp3Encoder
 
     original_write = Mp3Encoder.write
     monkeypatch.setattr(Mp3Encoder, "write", lambda self, pcm: (written.append(pcm), original_write(self, pcm))[1])
-
+    document = json.loads(objects.data["podcasts/p/e/script.json"])
     stitch_audio({"script_key": "podcasts/p/e/script.json"}, objects=objects)
 
-    pcm = b"".join(written)
-    offset = 0
-    for i in range(3):
-        with wave.open(io.BytesIO(objects.data[f"podcasts/p/e/segments/{i}.wav"])) as wav:
-            size = wav.getnframes() * 2
-        segment = pcm[offset:offset + size]
+    pcm, offset, levels = b"".join(written), 0, []
+    for i, segment in enumerate(document["segments"][:count]):
+        with wave.open(io.BytesIO(objects.data[segment["key"]])) as wav:
+            size, rate = wav.getnframes() * 2, wav.getframerate()
+        levels.append(loudness.measure(io.BytesIO(pcm[offset:offset + size]), size)[0])
         offset += size
-        assert abs(loudness.measure(io.BytesIO(segment), len(segment))[0] - loudness.TARGET_DBFS) <= 1.0
+        if i + 1 < len(document["segments"]):
+            same_turn = document["segments"][i + 1]["turn"] == segment["turn"]
+            offset += 2 * round((0.12 if same_turn else 0.35) * rate)
+    return levels
+
+
+def test_stitched_segments_are_level_matched(monkeypatch):
+    """A quiet and a loud source end at the target, each within 1 dB."""
+    objects, speech = MemoryObjects(), ToneSpeech(amplitudes={"host_a": 500, "host_b": 20000})
+    script_document(objects, TEXTS)
+    synthesize_all(objects, speech, 3)
+    for level in stitched_segment_levels(monkeypatch, objects, 3):
+        assert abs(level - loudness.TARGET_DBFS) <= 1.0
+
+
+@pytest.mark.parametrize("language, texts", [
+    ("en", [(0, "Alex", "host_a", "Welcome back. Today we look at three releases and one outage."),
+            (1, "Maya", "host_b", "The outage lasted four hours, and the fix shipped on Friday.")]),
+    ("he", [(0, "Alex", "host_a", "שלום וברוכים הבאים לפרק החדש שלנו."),
+            (1, "Maya", "host_b", "היום נדבר על שלוש גרסאות חדשות ועל תקלה אחת.")]),
+])
+def test_real_espeak_voices_end_at_one_common_level(monkeypatch, language, texts):
+    """espeak's voices peak near full scale: the common level is what both reach unclipped,
+    and both reach it within 1 dB (a peak cap alone left one 3 dB short)."""
+    from chalicelib.audio.espeak import EspeakSpeech
+
+    objects = MemoryObjects()
+    document = script_document(objects, texts)
+    document["language"] = language
+    objects.put("podcasts/p/e/script.json", json.dumps(document).encode(), content_type="application/json")
+    for i in range(len(texts)):
+        synthesize_segment({"script_key": "podcasts/p/e/script.json", "segment": i},
+                           objects=objects, speech=EspeakSpeech(), provider="espeak")
+    sources = []
+    for segment in document["segments"]:
+        with wave.open(io.BytesIO(objects.data[segment["key"]])) as wav:
+            frames = wav.readframes(wav.getnframes())
+        sources.append(loudness.measure(io.BytesIO(frames), len(frames))[:2])
+    common = loudness.common_level(sources)
+    levels = stitched_segment_levels(monkeypatch, objects, len(texts))
+    for level in levels:
+        assert abs(level - common) <= 1.0, (levels, common)
+    assert max(levels) - min(levels) <= 1.0
+
+
+def _vtt_times(captions: str) -> list[tuple[float, float]]:
+    def seconds(stamp: str) -> float:
+        hours, minutes, rest = stamp.split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(rest)
+
+    return [tuple(map(seconds, line.split(" --> "))) for line in captions.splitlines() if " --> " in line]
+
+
+def test_captions_are_timed_from_the_segments_durations_and_the_pauses():
+    objects = MemoryObjects()
+    script_document(objects, TEXTS)
+    synthesize_all(objects, ToneSpeech(), 3)
+    result = stitch_audio({"script_key": "podcasts/p/e/script.json"}, objects=objects)
+
+    expected, position = [], 0.0
+    pauses = [0.12, 0.35, None]  # within turn 0, then between turns, then the end
+    for i, pause in enumerate(pauses):
+        with wave.open(io.BytesIO(objects.data[f"podcasts/p/e/segments/{i}.wav"])) as wav:
+            seconds = wav.getnframes() / wav.getframerate()
+        expected.append((position, position + seconds))
+        position += seconds + (pause or 0)
+    times = _vtt_times(objects.data[result["captions_key"]].decode())
+    assert times == [pytest.approx(pair, abs=0.0015) for pair in expected]
+    assert times[-1][1] == pytest.approx(result["duration_seconds"], abs=0.0015)
+
+
+def test_the_episode_mp3_carries_its_id3_tags_in_utf8():
+    from mutagen.id3 import ID3
+
+    objects = MemoryObjects()
+    document = script_document(objects, TEXTS)
+    document.update(title="פודקאסט הטכנולוגיה", language="he")
+    objects.put("podcasts/p/e/script.json", json.dumps(document).encode(), content_type="application/json")
+    synthesize_all(objects, ToneSpeech(), 3)
+    result = stitch_audio({"script_key": "podcasts/p/e/script.json"}, objects=objects)
+
+    tags = ID3(io.BytesIO(objects.data[result["audio_key"]]))
+    assert str(tags["TALB"]) == "פודקאסט הטכנולוגיה"
+    assert str(tags["TIT2"]).startswith("פודקאסט הטכנולוגיה — ")
+    assert str(tags["TLAN"]) == "heb"
+    assert len(str(tags["TDRC"])) == 10  # YYYY-MM-DD
+
+
+def test_a_script_without_segments_is_never_stitched_into_an_episode():
+    objects = MemoryObjects()
+    script_document(objects, [])
+    with pytest.raises(AudioRejected, match="no segments"):
+        stitch_audio({"script_key": "podcasts/p/e/script.json"}, objects=objects)
+    assert not [k for k in objects.data if "/audio/" in k]
+
+
+def test_segments_of_different_sample_rates_are_refused_naming_the_segment():
+    objects = MemoryObjects()
+    script_document(objects, TEXTS)
+    synthesize_all(objects, ToneSpeech(), 3)
+    odd = io.BytesIO()
+    with wave.open(odd, "wb") as wav:
+        wav.setnchannels(1), wav.setsampwidth(2), wav.setframerate(16000)
+        wav.writeframes(bytes(16000))
+    objects.data["podcasts/p/e/segments/2.wav"] = odd.getvalue()
+    with pytest.raises(AudioRejected, match="segment 2 is 16000 Hz"):
+        stitch_audio({"script_key": "podcasts/p/e/script.json"}, objects=objects)
+    assert not [k for k in objects.data if "/audio/" in k]
+
+
+def test_a_segment_that_is_not_a_wav_file_is_refused_naming_it():
+    objects = MemoryObjects()
+    script_document(objects, TEXTS)
+    synthesize_all(objects, ToneSpeech(), 3)
+    objects.data["podcasts/p/e/segments/1.wav"] = b"<html>not audio</html>"
+    with pytest.raises(AudioRejected, match="segment 1 is not a readable WAV"):
+        stitch_audio({"script_key": "podcasts/p/e/script.json"}, objects=objects)
