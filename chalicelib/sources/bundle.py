@@ -12,6 +12,11 @@ is not in ``messages`` has an entry in ``filtered`` with its reason, so
 ``duplicate_text``  the same normalised text as an earlier message (forwards, cross-posts)
 ``over_cap``        beyond ``max_messages``: the oldest go, the newest stay
 ``over_size``       the serialised bundle would exceed ``max_bytes``: the oldest go
+``over_channel_cap``/``over_episode_cap``  cut by a live source's read caps (from the collection)
+
+A source's skip may carry ``"and_later": true``: that entry stands for the message named *and
+every later one of its channel in the window*, which the source never read (see
+``telethon_source``): how many those are is unknown, so the entry counts once in ``counts``.
 """
 from __future__ import annotations
 
@@ -71,10 +76,7 @@ def build_bundle(
     Raises ``SourceFailed`` only when even a bundle with no messages exceeds ``max_bytes``.
     """
     blocked = _normalise_domains(blocked_domains)
-    filtered: list[dict] = [
-        {"id": s.get("id"), "channel": s.get("channel"), "reason": s.get("reason")}
-        for s in collection.skipped
-    ]
+    filtered: list[dict] = [_skip_entry(s) for s in collection.skipped]
 
     def drop(m: Message, reason: str) -> None:
         filtered.append({"id": m.id, "channel": m.channel, "reason": reason})
@@ -133,6 +135,17 @@ def normalise_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE_RE.sub("", text)
     return _SPACE_RE.sub(" ", text).strip().casefold()
+
+
+def _skip_entry(skipped: dict) -> dict:
+    """A source's skip as a ``filtered`` entry. ``and_later`` survives: it says the entry stands
+    for this message *and every later one* of its channel in the window, which the source
+    left unread, so without it the bundle would under-report what was left out."""
+    entry = {"id": skipped.get("id"), "channel": skipped.get("channel"),
+             "reason": skipped.get("reason")}
+    if skipped.get("and_later"):
+        entry["and_later"] = True
+    return entry
 
 
 def _fit(bundle: dict, kept: list[Message], max_bytes: int) -> None:

@@ -15,6 +15,7 @@ from chalicelib.errors import (
     SourceUnavailable,
     TelegramSessionInvalid,
 )
+from chalicelib.sources.bundle import build_bundle
 from chalicelib.sources.telethon_source import TelethonSource, make_client
 from telegram_double import T0, TelegramDouble, channel, hourly_posts, post, service
 
@@ -183,6 +184,32 @@ def test_one_channel_beyond_the_episode_cap_is_cut_while_reading():
         {"id": 121, "channel": "@podcasto_news", "reason": "over_episode_cap", "and_later": True}
     ]
     assert double.requests == 2
+
+
+def test_the_bundle_says_a_capped_channel_was_cut_short_not_just_one_message():
+    news = hourly_posts(NEWS.id, 30, start=T0)
+    tech = hourly_posts(TECH.id, 3, start=T0 + timedelta(minutes=30), first_id=101)  # other texts
+    double = TelegramDouble([NEWS, TECH], {NEWS.id: news, TECH.id: tech})
+    collection = source(double, ["@podcasto_news", "@podcasto_tech"], max_per_channel=10).collect(OPEN)
+
+    bundle = build_bundle(collection, podcast_id="p", episode_id="e", window=OPEN)
+
+    assert bundle["filtered"] == [
+        {"id": 11, "channel": "@podcasto_news", "reason": "over_channel_cap", "and_later": True}
+    ]
+    assert bundle["counts"] == {"collected": 14, "kept": 13, "filtered": 1}
+
+
+def test_the_bundle_keeps_each_message_cut_by_the_episode_cap_without_and_later():
+    news = hourly_posts(NEWS.id, 2, start=T0)
+    tech = hourly_posts(TECH.id, 2, start=T0 + timedelta(minutes=30), first_id=101)
+    double = TelegramDouble([NEWS, TECH], {NEWS.id: news, TECH.id: tech})
+    collection = source(double, ["@podcasto_news", "@podcasto_tech"],
+                        max_per_channel=10, max_per_episode=3).collect(OPEN)
+
+    bundle = build_bundle(collection, podcast_id="p", episode_id="e", window=OPEN)
+
+    assert bundle["filtered"] == [{"id": 102, "channel": "@podcasto_tech", "reason": "over_episode_cap"}]
 
 
 @pytest.mark.parametrize("options", [{"max_per_channel": 0}, {"max_per_episode": -1}, {"max_per_channel": True}])
