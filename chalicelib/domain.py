@@ -111,16 +111,22 @@ def _iso(moment: datetime | None) -> str | None:
 def parse_moment(value: object, field: str, *, end_of_day: bool = False) -> datetime:
     """Parse ``YYYY-MM-DD`` or an ISO-8601 timestamp into an aware UTC datetime.
 
-    A bare date as an *end* means "through that day", i.e. the following midnight (exclusive).
-    Naive timestamps are taken as UTC.
+    A bare date means that day's midnight, UTC; as an *end* it means "through that day", i.e.
+    the following midnight (exclusive). Naive timestamps are taken as UTC; an offset is
+    converted to UTC.
     """
     if not isinstance(value, str) or not value:
         raise InvalidInput(f"{field} must be a date (YYYY-MM-DD) or an ISO-8601 timestamp")
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            moment = datetime.combine(day, time.min, tzinfo=timezone.utc)
-            return moment + timedelta(days=1) if end_of_day else moment
+        day = date.fromisoformat(value)
+    except ValueError:
+        day = None
+    if day is not None:
+        # Asked of date first, not guessed from the length: datetime.fromisoformat also reads
+        # "20261107" as a date and would give it a midnight, so as an end it lost its whole day.
+        moment = datetime.combine(day, time.min, tzinfo=timezone.utc)
+        return moment + timedelta(days=1) if end_of_day else moment
+    try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(
