@@ -319,16 +319,32 @@ def test_revoked_sessions_are_telegram_session_invalid(error):
 
 
 @pytest.mark.parametrize(
-    "error",
-    [errors.ChannelPrivateError(request=None), errors.ChannelInvalidError(request=None),
-     errors.UsernameNotOccupiedError(request=None), errors.UsernameInvalidError(request=None)],
+    "error, why",
+    [(errors.ChannelPrivateError(request=None), "private"),
+     (errors.ChannelInvalidError(request=None), "invalid"),
+     (errors.UsernameNotOccupiedError(request=None), "no channel has this username"),
+     (errors.UsernameInvalidError(request=None), "no channel has this username"),
+     (errors.ChannelBannedError(request=None), "banned"),
+     (errors.ChatForbiddenError(request=None), "may not read it"),
+     (errors.ChannelPublicGroupNaError(request=None), "not available")],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else None,
 )
-def test_a_channel_telegram_refuses_is_source_failed_naming_it(error):
+def test_a_channel_telegram_refuses_is_source_failed_naming_it(error, why):
     double = TelegramDouble([NEWS], fail_on={"get_entity": [error]})
     with pytest.raises(SourceFailed) as caught:
         source(double).collect(OPEN)
     assert "@podcasto_news" in str(caught.value)
+    assert why in str(caught.value)
+    assert caught.value.__cause__ is error
     assert double.calls[-1] == ("disconnect",)
+
+
+def test_a_ban_found_while_reading_is_source_failed_not_retried():
+    double = TelegramDouble([NEWS], {NEWS.id: hourly_posts(NEWS.id, 1)},
+                            fail_on={"iter_messages": [errors.ChannelBannedError(request=None)]})
+    with pytest.raises(SourceFailed) as caught:
+        source(double).collect(OPEN)
+    assert "@podcasto_news" in str(caught.value) and "banned" in str(caught.value)
 
 
 def test_a_private_channel_found_while_reading_is_source_failed():
