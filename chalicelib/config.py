@@ -35,6 +35,7 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "MAX_MESSAGES_PER_CHANNEL": ("1000", "Cap on messages read from one live channel per episode (what is left out is recorded)."),
     "MAX_MESSAGES_PER_EPISODE": ("3000", "Cap on messages read from all live channels per episode."),
     "FLOOD_WAIT_MAX_SECONDS": ("30", "Telegram flood waits up to this long are waited out; longer ones become SourceUnavailable, retried by Step Functions."),
+    "FLOOD_WAIT_BUDGET_SECONDS": ("60", "Total flood-wait sleeping one collection may do across all its channels; a wait that would pass it becomes SourceUnavailable, retried by Step Functions."),
     "PODCASTO_API_KEY": (None, "Admin API key (X-Api-Key or Authorization: Bearer). Secret: also PODCASTO_API_KEY_SECRET_ARN / _PARAMETER. The local stage defaults to `podcasto-local-key`; AWS stages have no default."),
     "STATE_MACHINE_ARN": (None, "The workflow the admin API starts (injected by the deploy template; set by `make local`)."),
     "SFN_ENDPOINT_URL": (None, "Step Functions endpoint override; `make local` points it at the local engine."),

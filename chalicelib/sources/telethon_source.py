@@ -18,8 +18,10 @@ Nothing is dropped silently: ``Collection.skipped`` records
 
 Failures become project errors here, once: a revoked session → ``TelegramSessionInvalid``; a
 channel that is private, unknown or not a channel → ``SourceFailed`` naming it; network trouble,
-Telegram 5xx and flood waits longer than ``flood_wait_max_seconds`` → ``SourceUnavailable`` for
-Step Functions to retry with its own backoff. Neither the session string nor the API hash ever
+Telegram 5xx, flood waits longer than ``flood_wait_max_seconds``, more than
+``FLOOD_SLEEPS_PER_CHANNEL`` of them for one channel, or one that would take the collection's
+flood sleeping past ``flood_wait_budget_seconds`` in all → ``SourceUnavailable`` for Step
+Functions to retry with its own backoff. Neither the session string nor the API hash ever
 reaches an error message or a log line.
 """
 from __future__ import annotations
@@ -94,6 +96,7 @@ class TelethonSource:
         max_per_channel: int = 1000,
         max_per_episode: int = 3000,
         flood_wait_max_seconds: float = 30,
+        flood_wait_budget_seconds: float = 60,
         sleep: Callable[[float], None] = time.sleep,
     ):
         # Validated here, before any connection, so a typo fails fast as InvalidInput.
@@ -107,11 +110,16 @@ class TelethonSource:
         for name, cap in (("max_per_channel", max_per_channel), ("max_per_episode", max_per_episode)):
             if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
                 raise InvalidInput(f"{name} must be a whole number of at least 1")
+        for name, bound in (("flood_wait_max_seconds", flood_wait_max_seconds),
+                            ("flood_wait_budget_seconds", flood_wait_budget_seconds)):
+            if isinstance(bound, bool) or not isinstance(bound, (int, float)) or bound < 0:
+                raise InvalidInput(f"{name} must be a number of seconds, at least 0")
         self._client_factory = client_factory
         self._refs = refs
         self._max_per_channel = max_per_channel
         self._max_per_episode = max_per_episode
         self._flood_wait_max = flood_wait_max_seconds
+        self._flood_wait_budget = flood_wait_budget_seconds
         self._sleep = sleep
 
     @property
@@ -133,14 +141,19 @@ class TelethonSource:
                 raise TelegramSessionInvalid(
                     f"the Telegram session is not logged in: {_NEW_SESSION_ADVICE}"
                 )
-            reads = [await self._read_channel(client, ref, window) for ref in self._refs]
+            # One budget for the whole collection: per-channel limits alone would let ten
+            # channels sleep ten times as long, past the Lambda's timeout.
+            slept = _FloodTotal(self._flood_wait_budget)
+            reads = [await self._read_channel(client, ref, window, slept) for ref in self._refs]
         finally:
             await _disconnect(client)
         return self._merge(reads)
 
-    async def _read_channel(self, client, ref: ChannelRef, window: Window) -> "_ChannelRead":
+    async def _read_channel(
+        self, client, ref: ChannelRef, window: Window, slept: "_FloodTotal"
+    ) -> "_ChannelRead":
         read = _ChannelRead(ref=ref, order=self._refs.index(ref))
-        floods = _FloodBudget(ref.label, self._flood_wait_max, self._sleep)
+        floods = _FloodBudget(ref.label, self._flood_wait_max, slept, self._sleep)
         try:
             entity = await _resolve(client, ref, floods)
             await self._read_history(client, entity, ref, window, read, floods)
@@ -221,12 +234,23 @@ class _ChannelRead:
     skipped: list[dict] = field(default_factory=list)
 
 
-class _FloodBudget:
-    """Telegram's "wait N seconds": honoured a few times per channel when N is short."""
+@dataclass
+class _FloodTotal:
+    """Flood-wait seconds slept so far in one collection, against the collection's budget."""
 
-    def __init__(self, channel: str, max_seconds: float, sleep: Callable[[float], None]):
+    budget: float
+    seconds: float = 0
+
+
+class _FloodBudget:
+    """Telegram's "wait N seconds": honoured a few times per channel when N is short and the
+    collection's total stays within its budget."""
+
+    def __init__(self, channel: str, max_seconds: float, total: _FloodTotal,
+                 sleep: Callable[[float], None]):
         self._channel = channel
         self._max_seconds = max_seconds
+        self._total = total
         self._sleep = sleep
         self.used = 0
 
@@ -243,7 +267,14 @@ class _FloodBudget:
                 f"Telegram asked us to wait {seconds} s before reading {self._channel} for the "
                 f"{self.used + 1}th time in one collection; retry later"
             ) from exc
+        if self._total.seconds + seconds > self._total.budget:
+            raise SourceUnavailable(
+                f"Telegram asked us to wait {seconds} s before reading {self._channel}, after "
+                f"{self._total.seconds:g} s of flood waits in this collection: more than the "
+                f"{self._total.budget:g} s it may wait in all; retry later"
+            ) from exc
         self.used += 1
+        self._total.seconds += seconds
         log.warning("flood wait of %s s while reading %s", seconds, self._channel)
         # In a worker thread, so the client's connection tasks keep running while we wait.
         await asyncio.to_thread(self._sleep, seconds)

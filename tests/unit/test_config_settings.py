@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,18 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_setting_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     assert [name for name in SETTINGS if f"`{name}`" not in readme] == []
+
+
+def test_the_readme_table_shows_each_default_the_code_uses():
+    # The table is written by hand from SETTINGS; settings without a default describe theirs in words.
+    cells = {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        found = re.match(r"^\| `([A-Z0-9_]+)`[^|]* \| (.*?) \| ", line)
+        if found:
+            cells[found.group(1)] = found.group(2)
+    expected = {name: f"`{default}`" if default else "—"
+                for name, (default, _) in SETTINGS.items() if default is not None}
+    assert {name: cells.get(name) for name in expected} == expected
 
 
 def test_explicit_override_beats_environment_and_environment_beats_default():

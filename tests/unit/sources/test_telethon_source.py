@@ -297,6 +297,53 @@ def test_the_flood_budget_is_per_channel():
     assert sleeps == [1, 1, 1, 2, 2, 2]
 
 
+def test_flood_sleeping_is_bounded_per_collection_across_channels():
+    # Each channel stays within its own limits (3 waits of 20 s, each under the 30 s bound);
+    # together they would sleep 120 s.
+    double = TelegramDouble(
+        [NEWS, TECH],
+        {NEWS.id: hourly_posts(NEWS.id, 3), TECH.id: hourly_posts(TECH.id, 3)},
+        flood_after={NEWS.id: [(0, 20), (0, 20), (0, 20)], TECH.id: [(0, 20), (0, 20), (0, 20)]},
+    )
+    sleeps = Sleeps()
+    with pytest.raises(SourceUnavailable) as caught:
+        source(double, ["@podcasto_news", "@podcasto_tech"], sleep=sleeps,
+               flood_wait_max_seconds=30, flood_wait_budget_seconds=60).collect(OPEN)
+    assert sleeps == [20, 20, 20]  # the fourth wait would pass the 60 s budget: not slept
+    assert "@podcasto_tech" in str(caught.value)
+    assert "60 s" in str(caught.value)
+    assert double.calls[-1] == ("disconnect",)
+
+
+def test_flood_sleeping_up_to_exactly_the_budget_is_allowed():
+    double = TelegramDouble(
+        [NEWS, TECH],
+        {NEWS.id: hourly_posts(NEWS.id, 2), TECH.id: hourly_posts(TECH.id, 2, first_id=11)},
+        flood_after={NEWS.id: [(0, 25)], TECH.id: [(1, 25)]},
+        fail_on={"get_entity": [errors.FloodWaitError(request=None, capture=10)]},
+    )
+    sleeps = Sleeps()
+    collection = source(double, ["@podcasto_news", "@podcasto_tech"], sleep=sleeps,
+                        flood_wait_budget_seconds=60).collect(OPEN)
+    assert len(collection.messages) == 4
+    assert sorted(sleeps) == [10, 25, 25]
+
+
+def test_a_single_wait_over_what_is_left_of_the_budget_is_not_slept():
+    double = TelegramDouble([NEWS], {NEWS.id: hourly_posts(NEWS.id, 3)},
+                            flood_after={NEWS.id: [(0, 5), (1, 10)]})
+    sleeps = Sleeps()
+    with pytest.raises(SourceUnavailable):
+        source(double, sleep=sleeps, flood_wait_budget_seconds=12).collect(OPEN)
+    assert sleeps == [5]
+
+
+@pytest.mark.parametrize("options", [{"flood_wait_budget_seconds": -1}, {"flood_wait_max_seconds": "30"}])
+def test_flood_wait_bounds_must_be_seconds(options):
+    with pytest.raises(InvalidInput):
+        source(TelegramDouble(), **options)
+
+
 # --- failures --------------------------------------------------------------------------------
 
 def test_an_unauthorised_session_tells_the_operator_what_to_do():
