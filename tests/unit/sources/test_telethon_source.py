@@ -17,7 +17,7 @@ from chalicelib.errors import (
 )
 from chalicelib.sources.bundle import build_bundle
 from chalicelib.sources.telethon_source import TelethonSource, make_client
-from telegram_double import T0, TelegramDouble, channel, hourly_posts, post, service
+from telegram_double import T0, TelegramDouble, channel, hourly_posts, photo_post, post, service
 
 NEWS = channel(1111111111, "podcasto_news")
 TECH = channel(2222222222, "podcasto_tech")
@@ -43,7 +43,8 @@ def ids(collection):
 
 # --- the double is a faithful stand-in -------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["connect", "disconnect", "is_user_authorized", "get_entity", "iter_messages"])
+@pytest.mark.parametrize("name", ["connect", "disconnect", "is_user_authorized", "get_entity", "iter_messages",
+                                  "download_media"])
 def test_the_double_has_telegram_clients_signatures(name):
     real = inspect.signature(getattr(TelegramClient, name))
     double = inspect.signature(getattr(TelegramDouble, name))
@@ -342,6 +343,89 @@ def test_a_single_wait_over_what_is_left_of_the_budget_is_not_slept():
 def test_flood_wait_bounds_must_be_seconds(options):
     with pytest.raises(InvalidInput):
         source(TelegramDouble(), **options)
+
+
+# --- photos ----------------------------------------------------------------------------------
+
+def photo_history():
+    return [post(NEWS.id, 1, T0, "text only"),
+            photo_post(NEWS.id, 2, T0 + timedelta(minutes=1), "a caption"),
+            photo_post(NEWS.id, 3, T0 + timedelta(minutes=2))]
+
+
+class Delivered(list):
+    def __call__(self, channel, message_id, data):
+        self.append((channel, message_id, data))
+
+
+def test_photos_of_the_last_collect_are_downloaded_into_memory_and_delivered():
+    double = TelegramDouble([NEWS], {NEWS.id: photo_history()},
+                            photos={(NEWS.id, 2): b"jpeg-2", (NEWS.id, 3): b"jpeg-3"})
+    telethon = source(double)
+    collection = telethon.collect(OPEN)
+    assert [m.media.type if m.media else None for m in collection.messages] == [None, "photo", "photo"]
+    delivered = Delivered()
+
+    telethon.fetch_photos([("@podcasto_news", 3)], delivered)
+
+    assert delivered == [("@podcasto_news", 3, b"jpeg-3")]  # only what was asked for
+    assert double.downloads == [(NEWS.id, 3)]
+    assert double.calls[-1] == ("disconnect",)
+    assert not double.connected
+
+
+def test_a_photo_not_collected_or_not_a_photo_is_not_downloaded():
+    double = TelegramDouble([NEWS], {NEWS.id: photo_history()}, photos={(NEWS.id, 2): b"jpeg-2"})
+    telethon = source(double)
+    telethon.collect(OPEN)
+    connects = double.calls.count(("connect",))
+    delivered = Delivered()
+
+    telethon.fetch_photos([("@podcasto_news", 1), ("@podcasto_news", 99)], delivered)
+
+    assert delivered == []
+    assert double.downloads == []
+    assert double.calls.count(("connect",)) == connects  # nothing to fetch: no connection
+
+
+def test_a_photo_telegram_gives_no_bytes_for_or_refuses_is_skipped():
+    double = TelegramDouble(
+        [NEWS], {NEWS.id: photo_history()}, photos={(NEWS.id, 3): b"jpeg-3"},
+        fail_on={"download_media": [errors.FileReferenceExpiredError(request=None)]},
+    )
+    telethon = source(double)
+    telethon.collect(OPEN)
+    delivered = Delivered()
+
+    telethon.fetch_photos([("@podcasto_news", 2), ("@podcasto_news", 3)], delivered)
+
+    assert delivered == [("@podcasto_news", 3, b"jpeg-3")]
+
+
+def test_photo_downloads_flood_waits_count_against_the_collection_budget():
+    double = TelegramDouble(
+        [NEWS], {NEWS.id: photo_history()}, photos={(NEWS.id, 2): b"jpeg-2"},
+        flood_after={NEWS.id: [(1, 25)]},
+        fail_on={"download_media": [errors.FloodWaitError(request=None, capture=25)] * 2},
+    )
+    sleeps = Sleeps()
+    telethon = source(double, sleep=sleeps, flood_wait_budget_seconds=60)
+    telethon.collect(OPEN)
+
+    with pytest.raises(SourceUnavailable):
+        telethon.fetch_photos([("@podcasto_news", 2)], Delivered())
+    assert sleeps == [25, 25]  # the third 25 s wait would pass the 60 s budget
+    assert double.calls[-1] == ("disconnect",)
+
+
+def test_a_revoked_session_while_fetching_photos_is_telegram_session_invalid():
+    double = TelegramDouble([NEWS], {NEWS.id: photo_history()}, photos={(NEWS.id, 2): b"jpeg-2"})
+    telethon = source(double)
+    telethon.collect(OPEN)
+    double.fail_on["download_media"] = [errors.AuthKeyUnregisteredError(request=None)]
+
+    with pytest.raises(TelegramSessionInvalid):
+        telethon.fetch_photos([("@podcasto_news", 2)], Delivered())
 
 
 # --- failures --------------------------------------------------------------------------------
