@@ -57,6 +57,7 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "BLOCKED_DOMAINS": ("", "Comma-separated link domains whose messages are dropped."),
     "MAX_MESSAGES": ("2000", "Cap on messages kept in one episode's bundle (the rest are recorded as over_cap)."),
     "MAX_BUNDLE_BYTES": ("5000000", "Cap on a content bundle's serialised size."),
+    "UPLOAD_PHOTOS": ("false", "true: CollectContent stores each kept photo at podcasts/<podcast>/<episode>/media/<channel>-<id>.jpg and names the key in its media entry."),
     "TARGET_SECONDS": (None, "Target episode duration; unset: the length follows the content."),
     "MP3_BITRATE_KBPS": ("64", "MP3 bitrate."),
 }
@@ -119,6 +120,14 @@ class Settings:
         if value < minimum:
             raise ConfigurationError(f"{name} must be at least {minimum}")
         return value
+
+    def flag(self, name: str) -> bool:
+        raw = (self.get(name) or "").strip().lower()
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("", "0", "false", "no", "off"):
+            return False
+        raise ConfigurationError(f"{name} must be true or false")
 
     def optional_float(self, name: str) -> float | None:
         raw = self.get(name)

@@ -24,7 +24,7 @@ import json
 import re
 import unicodedata
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 from chalicelib.domain import Window
@@ -39,7 +39,10 @@ _INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _SPACE_RE = re.compile(r"\s+")
 
 
-def message_to_json(m: Message) -> dict:
+def message_to_json(m: Message, photo_key: Callable[[Message], str] | None = None) -> dict:
+    media = m.media.to_json() if m.media else None
+    if media is not None and photo_key is not None and m.media.type == "photo":
+        media["key"] = photo_key(m)
     return {
         "id": m.id,
         "channel": m.channel,
@@ -51,7 +54,7 @@ def message_to_json(m: Message) -> dict:
         "edited": _iso(m.edited) if m.edited else None,
         "views": m.views,
         "forwards": m.forwards,
-        "media": m.media.to_json() if m.media else None,
+        "media": media,
     }
 
 
@@ -70,9 +73,12 @@ def build_bundle(
     blocked_domains: Iterable[str] = (),
     max_messages: int = 2000,
     max_bytes: int = 5_000_000,
+    photo_key: Callable[[Message], str] | None = None,
 ) -> dict:
     """Filter, de-duplicate and cap ``collection`` into the schema-1 bundle (messages oldest first).
 
+    With ``photo_key``, each kept photo's media entry names the object key its photo will be
+    stored at; set here, before sizing, so the keys count against ``max_bytes``.
     Raises ``SourceFailed`` only when even a bundle with no messages exceeds ``max_bytes``.
     """
     blocked = _normalise_domains(blocked_domains)
@@ -124,7 +130,7 @@ def build_bundle(
         "channels": list(collection.channels),
         "counts": {},
         "filtered": filtered,
-        "messages": [message_to_json(m) for m in kept],
+        "messages": [message_to_json(m, photo_key) for m in kept],
     }
     _fit(bundle, kept, max_bytes)
     return bundle

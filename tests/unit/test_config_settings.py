@@ -72,3 +72,15 @@ def test_nothing_is_read_at_construction():
             raise AssertionError("read too early")
 
     Settings(environ=Exploding())  # constructing reads nothing
+
+
+@pytest.mark.parametrize("raw, expected", [(None, False), ("true", True), ("1", True), ("ON", True),
+                                           ("false", False), ("0", False), ("no", False)])
+def test_upload_photos_is_off_unless_turned_on(raw, expected):
+    environ = {} if raw is None else {"UPLOAD_PHOTOS": raw}
+    assert Settings(environ=environ).flag("UPLOAD_PHOTOS") is expected
+
+
+def test_a_flag_that_is_neither_true_nor_false_names_the_variable():
+    with pytest.raises(ConfigurationError, match="UPLOAD_PHOTOS"):
+        Settings(environ={"UPLOAD_PHOTOS": "sometimes"}).flag("UPLOAD_PHOTOS")

@@ -129,3 +129,18 @@ def test_counts_add_up_and_the_schema_version_is_stated():
 def test_kept_messages_are_oldest_first_whatever_order_the_source_gave():
     bundle = bundle_of([msg(3, "third"), msg(1, "first"), msg(2, "second")])
     assert [m["id"] for m in bundle["messages"]] == [1, 2, 3]
+
+
+def test_a_photo_key_is_named_in_photo_media_entries_and_counts_against_max_bytes():
+    messages = [msg(n, f"photo number {n}", media=Media("photo", {"width": 10})) for n in range(1, 6)]
+    messages.append(msg(6, "a voice note", media=Media("voice")))
+    without_keys = len(bundle_json_bytes(bundle_of(messages)))
+
+    bundle = bundle_of(messages, max_bytes=without_keys + 10,
+                       photo_key=lambda m: f"podcasts/pod/ep/media/news-{m.id}.jpg")
+
+    assert len(bundle_json_bytes(bundle)) <= without_keys + 10
+    assert bundle["filtered"] and {r for _, _, r in reasons(bundle)} == {"over_size"}  # keys cost bytes
+    assert all(m["media"]["key"] == f"podcasts/pod/ep/media/news-{m['id']}.jpg"
+               for m in bundle["messages"] if m["media"]["type"] == "photo")
+    assert "key" not in bundle["messages"][-1]["media"]  # only photos get a key
