@@ -31,7 +31,7 @@ def collect_content(event, context):
     svc = services()
     return collect.collect_content(
         event, episodes=svc.episodes, objects=svc.objects, source_for=svc.source_for,
-        bundle_limits=svc.bundle_limits,
+        bundle_limits=svc.bundle_limits, upload_photos=svc.settings.flag("UPLOAD_PHOTOS"),
     )
 
 

@@ -35,6 +35,7 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "MAX_MESSAGES_PER_CHANNEL": ("1000", "Cap on messages read from one live channel per episode (what is left out is recorded)."),
     "MAX_MESSAGES_PER_EPISODE": ("3000", "Cap on messages read from all live channels per episode."),
     "FLOOD_WAIT_MAX_SECONDS": ("30", "Telegram flood waits up to this long are waited out; longer ones become SourceUnavailable, retried by Step Functions."),
+    "FLOOD_WAIT_BUDGET_SECONDS": ("60", "Total flood-wait sleeping one collection may do across all its channels; a wait that would pass it becomes SourceUnavailable, retried by Step Functions."),
     "PODCASTO_API_KEY": (None, "Admin API key (X-Api-Key or Authorization: Bearer). Secret: also PODCASTO_API_KEY_SECRET_ARN / _PARAMETER. The local stage defaults to `podcasto-local-key`; AWS stages have no default."),
     "STATE_MACHINE_ARN": (None, "The workflow the admin API starts (injected by the deploy template; set by `make local`)."),
     "SFN_ENDPOINT_URL": (None, "Step Functions endpoint override; `make local` points it at the local engine."),
@@ -58,6 +59,7 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "BLOCKED_DOMAINS": ("", "Comma-separated link domains whose messages are dropped."),
     "MAX_MESSAGES": ("2000", "Cap on messages kept in one episode's bundle (the rest are recorded as over_cap)."),
     "MAX_BUNDLE_BYTES": ("5000000", "Cap on a content bundle's serialised size."),
+    "UPLOAD_PHOTOS": ("false", "true: CollectContent stores each kept photo at podcasts/<podcast>/<episode>/media/<channel>-<id>.jpg and names the key in its media entry."),
     "TARGET_SECONDS": (None, "Target episode duration; unset: the length follows the content."),
     "MP3_BITRATE_KBPS": ("64", "MP3 bitrate."),
 }
@@ -120,6 +122,14 @@ class Settings:
         if value < minimum:
             raise ConfigurationError(f"{name} must be at least {minimum}")
         return value
+
+    def flag(self, name: str) -> bool:
+        raw = (self.get(name) or "").strip().lower()
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("", "0", "false", "no", "off"):
+            return False
+        raise ConfigurationError(f"{name} must be true or false")
 
     def optional_float(self, name: str) -> float | None:
         raw = self.get(name)

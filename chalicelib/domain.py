@@ -5,6 +5,7 @@ definition of "legal".
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ FORMATS = ("dialogue", "narrator")
 
 MAX_WINDOW_DAYS = 366
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_UNSAFE_KEY_RE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 def is_legal_transition(current: str, to: str, *, retry: bool = False) -> bool:
@@ -111,16 +113,22 @@ def _iso(moment: datetime | None) -> str | None:
 def parse_moment(value: object, field: str, *, end_of_day: bool = False) -> datetime:
     """Parse ``YYYY-MM-DD`` or an ISO-8601 timestamp into an aware UTC datetime.
 
-    A bare date as an *end* means "through that day", i.e. the following midnight (exclusive).
-    Naive timestamps are taken as UTC.
+    A bare date means that day's midnight, UTC; as an *end* it means "through that day", i.e.
+    the following midnight (exclusive). Naive timestamps are taken as UTC; an offset is
+    converted to UTC.
     """
     if not isinstance(value, str) or not value:
         raise InvalidInput(f"{field} must be a date (YYYY-MM-DD) or an ISO-8601 timestamp")
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            moment = datetime.combine(day, time.min, tzinfo=timezone.utc)
-            return moment + timedelta(days=1) if end_of_day else moment
+        day = date.fromisoformat(value)
+    except ValueError:
+        day = None
+    if day is not None:
+        # Asked of date first, not guessed from the length: datetime.fromisoformat also reads
+        # "20261107" as a date and would give it a midnight, so as an end it lost its whole day.
+        moment = datetime.combine(day, time.min, tzinfo=timezone.utc)
+        return moment + timedelta(days=1) if end_of_day else moment
+    try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(
@@ -160,6 +168,22 @@ def window_from_request(
 
 def content_key(podcast_id: str, episode_id: str) -> str:
     return f"podcasts/{podcast_id}/{episode_id}/content.json"
+
+
+def media_key(podcast_id: str, episode_id: str, channel: str, message_id: int) -> str:
+    """Where a message's photo is stored: ``.../media/<channel-safe>-<message_id>.jpg``."""
+    return f"podcasts/{podcast_id}/{episode_id}/media/{_key_safe(channel)}-{message_id}.jpg"
+
+
+def _key_safe(channel: str) -> str:
+    """A channel label as a key part: ``@name`` → ``name``; ``-100123`` stays as is. Anything
+    that had to be replaced (a Hebrew export's chat name, spaces) gets a short digest of the
+    original too, so two channels never share a photo's key."""
+    bare = channel.removeprefix("@")
+    safe = _UNSAFE_KEY_RE.sub("_", bare).strip("_") or "channel"
+    if safe == bare:
+        return safe
+    return f"{safe}_{hashlib.sha256(channel.encode('utf-8')).hexdigest()[:8]}"
 
 
 def audio_key(podcast_id: str, episode_id: str) -> str:

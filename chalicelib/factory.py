@@ -116,6 +116,7 @@ class Services:
             max_per_channel=settings.integer("MAX_MESSAGES_PER_CHANNEL", minimum=1),
             max_per_episode=settings.integer("MAX_MESSAGES_PER_EPISODE", minimum=1),
             flood_wait_max_seconds=settings.integer("FLOOD_WAIT_MAX_SECONDS"),
+            flood_wait_budget_seconds=settings.integer("FLOOD_WAIT_BUDGET_SECONDS"),
         )
 
     @property

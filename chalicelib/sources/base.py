@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Callable, Protocol, Sequence, runtime_checkable
 
 from chalicelib.domain import Window
 
@@ -59,4 +59,23 @@ class Collection:
 class ContentSource(Protocol):
     def collect(self, window: Window) -> Collection:
         """Every message of the source's channel(s) inside ``window``, oldest first."""
+        ...
+
+
+# ``deliver(channel, message_id, data)``: what a ``PhotoSource`` hands each photo's bytes to.
+PhotoSink = Callable[[str, int, bytes], None]
+
+
+@runtime_checkable
+class PhotoSource(Protocol):
+    """A source that can also give the bytes of the photos it collected (both sources can).
+
+    Separate from ``collect`` so that only photos still in the bundle after filtering are
+    fetched, and so the source never learns where they go (the collect step owns S3).
+    """
+
+    def fetch_photos(self, wanted: Sequence[tuple[str, int]], deliver: PhotoSink) -> None:
+        """Call ``deliver`` once for each ``(channel, message_id)`` in ``wanted`` whose photo
+        the last ``collect`` met and can still give; others are skipped (a photo an export did
+        not download, one Telegram no longer serves)."""
         ...

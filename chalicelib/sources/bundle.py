@@ -12,6 +12,11 @@ is not in ``messages`` has an entry in ``filtered`` with its reason, so
 ``duplicate_text``  the same normalised text as an earlier message (forwards, cross-posts)
 ``over_cap``        beyond ``max_messages``: the oldest go, the newest stay
 ``over_size``       the serialised bundle would exceed ``max_bytes``: the oldest go
+``over_channel_cap``/``over_episode_cap``  cut by a live source's read caps (from the collection)
+
+A source's skip may carry ``"and_later": true``: that entry stands for the message named *and
+every later one of its channel in the window*, which the source never read (see
+``telethon_source``): how many those are is unknown, so the entry counts once in ``counts``.
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ import json
 import re
 import unicodedata
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 from chalicelib.domain import Window
@@ -34,7 +39,10 @@ _INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _SPACE_RE = re.compile(r"\s+")
 
 
-def message_to_json(m: Message) -> dict:
+def message_to_json(m: Message, photo_key: Callable[[Message], str] | None = None) -> dict:
+    media = m.media.to_json() if m.media else None
+    if media is not None and photo_key is not None and m.media.type == "photo":
+        media["key"] = photo_key(m)
     return {
         "id": m.id,
         "channel": m.channel,
@@ -46,7 +54,7 @@ def message_to_json(m: Message) -> dict:
         "edited": _iso(m.edited) if m.edited else None,
         "views": m.views,
         "forwards": m.forwards,
-        "media": m.media.to_json() if m.media else None,
+        "media": media,
     }
 
 
@@ -65,16 +73,16 @@ def build_bundle(
     blocked_domains: Iterable[str] = (),
     max_messages: int = 2000,
     max_bytes: int = 5_000_000,
+    photo_key: Callable[[Message], str] | None = None,
 ) -> dict:
     """Filter, de-duplicate and cap ``collection`` into the schema-1 bundle (messages oldest first).
 
+    With ``photo_key``, each kept photo's media entry names the object key its photo will be
+    stored at; set here, before sizing, so the keys count against ``max_bytes``.
     Raises ``SourceFailed`` only when even a bundle with no messages exceeds ``max_bytes``.
     """
     blocked = _normalise_domains(blocked_domains)
-    filtered: list[dict] = [
-        {"id": s.get("id"), "channel": s.get("channel"), "reason": s.get("reason")}
-        for s in collection.skipped
-    ]
+    filtered: list[dict] = [_skip_entry(s) for s in collection.skipped]
 
     def drop(m: Message, reason: str) -> None:
         filtered.append({"id": m.id, "channel": m.channel, "reason": reason})
@@ -122,7 +130,7 @@ def build_bundle(
         "channels": list(collection.channels),
         "counts": {},
         "filtered": filtered,
-        "messages": [message_to_json(m) for m in kept],
+        "messages": [message_to_json(m, photo_key) for m in kept],
     }
     _fit(bundle, kept, max_bytes)
     return bundle
@@ -133,6 +141,17 @@ def normalise_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE_RE.sub("", text)
     return _SPACE_RE.sub(" ", text).strip().casefold()
+
+
+def _skip_entry(skipped: dict) -> dict:
+    """A source's skip as a ``filtered`` entry. ``and_later`` survives: it says the entry stands
+    for this message *and every later one* of its channel in the window, which the source
+    left unread, so without it the bundle would under-report what was left out."""
+    entry = {"id": skipped.get("id"), "channel": skipped.get("channel"),
+             "reason": skipped.get("reason")}
+    if skipped.get("and_later"):
+        entry["and_later"] = True
+    return entry
 
 
 def _fit(bundle: dict, kept: list[Message], max_bytes: int) -> None:

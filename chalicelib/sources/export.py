@@ -15,7 +15,9 @@ relies on, read from that writer:
   list of objects, plain runs included as ``{"type": "plain"}``. Both carry the same runs, so
   either flattens to the same text.
 * Media files are either a relative path or a skip note such as "(File not included. Change data
-  exporting settings to download.)". Paths and notes are never copied into a ``Message``.
+  exporting settings to download.)". Paths and notes are never copied into a ``Message``; a
+  photo's path is remembered by the source, so ``fetch_photos`` can read the file (only inside
+  the export's folder: a path in the JSON is not trusted to stay there).
 * Desktop exports neither view nor forward counts, nor dice (its ``ParseMedia`` leaves dice as a
   TODO): a dice roll arrives as an empty message. ``views``/``forwards`` are still read when some
   other tool wrote them.
@@ -24,13 +26,17 @@ relies on, read from that writer:
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
+from typing import Sequence
 
 from chalicelib.domain import Window
 from chalicelib.errors import SourceFailed
-from chalicelib.sources.base import Collection, Media, Message
+from chalicelib.sources.base import Collection, Media, Message, PhotoSink
+
+log = logging.getLogger(__name__)
 
 CHANNEL_TYPES = ("public_channel", "private_channel")
 
@@ -67,12 +73,33 @@ class TelegramExportSource:
     def __init__(self, path: str | Path, chat: str | None = None):
         self.path = Path(path)
         self.chat = chat
+        # (channel, message id) → the photo's path as the export wrote it, for the last collect.
+        self._photo_paths: dict[tuple[str, int], str] = {}
+
+    def fetch_photos(self, wanted: Sequence[tuple[str, int]], deliver: PhotoSink) -> None:
+        folder = (self.path if self.path.is_dir() else self.path.parent).resolve()
+        for channel, message_id in wanted:
+            relative = self._photo_paths.get((channel, message_id))
+            if relative is None:
+                continue
+            file = (folder / relative.replace("\\", "/")).resolve()
+            if not file.is_relative_to(folder):
+                log.warning("photo of message %s points outside the export; not read", message_id)
+                continue
+            try:
+                data = file.read_bytes()
+            except OSError:
+                log.warning("photo of message %s is not in the export folder", message_id)
+                continue
+            if data:
+                deliver(channel, message_id, data)
 
     def collect(self, window: Window) -> Collection:
         chat = self._select_chat(self._load())
         channel = _chat_name(chat)
         messages: list[Message] = []
         skipped: list[dict] = []
+        self._photo_paths = {}
         # An "unsupported" entry has no date; it takes its predecessor's for the window test
         # (exports are written oldest first), so it is reported with its neighbours.
         last_date: datetime | None = None
@@ -97,6 +124,9 @@ class TelegramExportSource:
                 skipped.append({"id": raw.get("id"), "channel": channel, "reason": "malformed"})
                 continue
             messages.append(message)
+            photo = raw.get("photo")
+            if isinstance(photo, str) and photo and not _PLACEHOLDER_RE.search(photo):
+                self._photo_paths[(channel, message.id)] = photo
         messages.sort(key=lambda m: (m.date, m.id))
         return Collection(channels=[channel], messages=messages, skipped=skipped)
 

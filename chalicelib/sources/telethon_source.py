@@ -16,10 +16,18 @@ Nothing is dropped silently: ``Collection.skipped`` records
   cap was reached: ``id`` is the first post left out, and every later post of that channel in the
   window was left out too (reading them only to list them would cost requests and flood waits).
 
+Photos: ``fetch_photos`` downloads, on a second connection, the photos of posts the last
+``collect`` kept (only those the caller still wants after filtering), each into memory with
+``download_media(message, file=bytes)``, and hands the bytes on; it never knows where they go.
+Its flood waits count against the same collection budget. A photo Telegram refuses for good
+(an expired file reference, a deleted post) is skipped, not fatal: the episode does not need it.
+
 Failures become project errors here, once: a revoked session → ``TelegramSessionInvalid``; a
 channel that is private, unknown or not a channel → ``SourceFailed`` naming it; network trouble,
-Telegram 5xx and flood waits longer than ``flood_wait_max_seconds`` → ``SourceUnavailable`` for
-Step Functions to retry with its own backoff. Neither the session string nor the API hash ever
+Telegram 5xx, flood waits longer than ``flood_wait_max_seconds``, more than
+``FLOOD_SLEEPS_PER_CHANNEL`` of them for one channel, or one that would take the collection's
+flood sleeping past ``flood_wait_budget_seconds`` in all → ``SourceUnavailable`` for Step
+Functions to retry with its own backoff. Neither the session string nor the API hash ever
 reaches an error message or a log line.
 """
 from __future__ import annotations
@@ -29,7 +37,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable, NoReturn
+from typing import Callable, NoReturn, Sequence
 
 from telethon import TelegramClient, errors
 from telethon.sessions import StringSession
@@ -44,7 +52,7 @@ from chalicelib.errors import (
     SourceUnavailable,
     TelegramSessionInvalid,
 )
-from chalicelib.sources.base import Collection, Message
+from chalicelib.sources.base import Collection, Message, PhotoSink
 from chalicelib.sources.channels import ChannelRef, parse_channel_ref
 from chalicelib.sources.telethon_normalise import normalise
 
@@ -94,6 +102,7 @@ class TelethonSource:
         max_per_channel: int = 1000,
         max_per_episode: int = 3000,
         flood_wait_max_seconds: float = 30,
+        flood_wait_budget_seconds: float = 60,
         sleep: Callable[[float], None] = time.sleep,
     ):
         # Validated here, before any connection, so a typo fails fast as InvalidInput.
@@ -107,12 +116,20 @@ class TelethonSource:
         for name, cap in (("max_per_channel", max_per_channel), ("max_per_episode", max_per_episode)):
             if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
                 raise InvalidInput(f"{name} must be a whole number of at least 1")
+        for name, bound in (("flood_wait_max_seconds", flood_wait_max_seconds),
+                            ("flood_wait_budget_seconds", flood_wait_budget_seconds)):
+            if isinstance(bound, bool) or not isinstance(bound, (int, float)) or bound < 0:
+                raise InvalidInput(f"{name} must be a number of seconds, at least 0")
         self._client_factory = client_factory
         self._refs = refs
         self._max_per_channel = max_per_channel
         self._max_per_episode = max_per_episode
         self._flood_wait_max = flood_wait_max_seconds
+        self._flood_wait_budget = flood_wait_budget_seconds
         self._sleep = sleep
+        self._slept = _FloodTotal(flood_wait_budget_seconds)
+        # (channel label, message id) → the raw post, for each kept photo of the last collect.
+        self._photos: dict[tuple[str, int], types.Message] = {}
 
     @property
     def channels(self) -> list[str]:
@@ -121,26 +138,48 @@ class TelethonSource:
     def collect(self, window: Window) -> Collection:
         return asyncio.run(self._collect(window))
 
+    def fetch_photos(self, wanted: Sequence[tuple[str, int]], deliver: PhotoSink) -> None:
+        chosen = [(ref, self._photos[ref]) for ref in wanted if ref in self._photos]
+        if chosen:
+            asyncio.run(self._fetch_photos(chosen, deliver))
+
     async def _collect(self, window: Window) -> Collection:
+        # One budget for the whole collection: per-channel limits alone would let ten
+        # channels sleep ten times as long, past the Lambda's timeout.
+        self._slept = _FloodTotal(self._flood_wait_budget)
         client = self._client_factory()
         try:
-            try:
-                await client.connect()
-                authorized = await client.is_user_authorized()
-            except Exception as exc:
-                _reraise(exc, None)
-            if not authorized:
-                raise TelegramSessionInvalid(
-                    f"the Telegram session is not logged in: {_NEW_SESSION_ADVICE}"
-                )
-            reads = [await self._read_channel(client, ref, window) for ref in self._refs]
+            await _open(client)
+            reads = [
+                await self._read_channel(client, ref, window, self._slept) for ref in self._refs
+            ]
         finally:
             await _disconnect(client)
+        self._photos = {key: raw for read in reads for key, raw in read.photos.items()}
         return self._merge(reads)
 
-    async def _read_channel(self, client, ref: ChannelRef, window: Window) -> "_ChannelRead":
+    async def _fetch_photos(self, chosen, deliver: PhotoSink) -> None:
+        client = self._client_factory()
+        floods: dict[str, _FloodBudget] = {}
+        try:
+            await _open(client)
+            for (channel, message_id), raw in chosen:
+                if channel not in floods:
+                    floods[channel] = _FloodBudget(
+                        channel, self._flood_wait_max, self._slept, self._sleep
+                    )
+                data = await _download_photo(client, raw, channel, floods[channel])
+                if data:
+                    # In a worker thread, as the flood sleeps are: the upload blocks.
+                    await asyncio.to_thread(deliver, channel, message_id, data)
+        finally:
+            await _disconnect(client)
+
+    async def _read_channel(
+        self, client, ref: ChannelRef, window: Window, slept: "_FloodTotal"
+    ) -> "_ChannelRead":
         read = _ChannelRead(ref=ref, order=self._refs.index(ref))
-        floods = _FloodBudget(ref.label, self._flood_wait_max, self._sleep)
+        floods = _FloodBudget(ref.label, self._flood_wait_max, slept, self._sleep)
         try:
             entity = await _resolve(client, ref, floods)
             await self._read_history(client, entity, ref, window, read, floods)
@@ -195,6 +234,8 @@ class TelethonSource:
                         )
                         return
                     read.messages.append(message)
+                    if isinstance(raw.media, types.MessageMediaPhoto):
+                        read.photos[(ref.label, raw.id)] = raw
                 return
             except errors.FloodError as exc:
                 await floods.wait(exc)
@@ -219,14 +260,26 @@ class _ChannelRead:
     order: int
     messages: list[Message] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
+    photos: dict[tuple[str, int], types.Message] = field(default_factory=dict)
+
+
+@dataclass
+class _FloodTotal:
+    """Flood-wait seconds slept so far in one collection, against the collection's budget."""
+
+    budget: float
+    seconds: float = 0
 
 
 class _FloodBudget:
-    """Telegram's "wait N seconds": honoured a few times per channel when N is short."""
+    """Telegram's "wait N seconds": honoured a few times per channel when N is short and the
+    collection's total stays within its budget."""
 
-    def __init__(self, channel: str, max_seconds: float, sleep: Callable[[float], None]):
+    def __init__(self, channel: str, max_seconds: float, total: _FloodTotal,
+                 sleep: Callable[[float], None]):
         self._channel = channel
         self._max_seconds = max_seconds
+        self._total = total
         self._sleep = sleep
         self.used = 0
 
@@ -243,10 +296,44 @@ class _FloodBudget:
                 f"Telegram asked us to wait {seconds} s before reading {self._channel} for the "
                 f"{self.used + 1}th time in one collection; retry later"
             ) from exc
+        if self._total.seconds + seconds > self._total.budget:
+            raise SourceUnavailable(
+                f"Telegram asked us to wait {seconds} s before reading {self._channel}, after "
+                f"{self._total.seconds:g} s of flood waits in this collection: more than the "
+                f"{self._total.budget:g} s it may wait in all; retry later"
+            ) from exc
         self.used += 1
+        self._total.seconds += seconds
         log.warning("flood wait of %s s while reading %s", seconds, self._channel)
         # In a worker thread, so the client's connection tasks keep running while we wait.
         await asyncio.to_thread(self._sleep, seconds)
+
+
+async def _open(client) -> None:
+    """Connect and insist on a logged-in session."""
+    try:
+        await client.connect()
+        authorized = await client.is_user_authorized()
+    except Exception as exc:
+        _reraise(exc, None)
+    if not authorized:
+        raise TelegramSessionInvalid(f"the Telegram session is not logged in: {_NEW_SESSION_ADVICE}")
+
+
+async def _download_photo(client, raw: types.Message, channel: str, floods: _FloodBudget) -> bytes | None:
+    """The photo's bytes (its largest size), or ``None`` when Telegram will not give them."""
+    while True:
+        try:
+            return await client.download_media(raw, file=bytes)
+        except errors.FloodError as exc:
+            await floods.wait(exc)
+        except Exception as exc:
+            mapped = None if isinstance(exc, PodcastoError) else _translate(exc, channel)
+            if isinstance(mapped, SourceFailed):
+                # One photo refused for good is not worth failing the episode over.
+                log.warning("photo %s of %s not downloaded: %s", raw.id, channel, mapped)
+                return None
+            _reraise(exc, channel)
 
 
 async def _resolve(client, ref: ChannelRef, floods: _FloodBudget):

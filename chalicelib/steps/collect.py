@@ -2,14 +2,17 @@
 then prove the very object that was written is readable before anyone reads it."""
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
-from chalicelib.domain import content_key
+from chalicelib.domain import content_key, media_key
 from chalicelib.errors import ContentNotReady, NoContent
-from chalicelib.sources.base import ContentSource
+from chalicelib.sources.base import ContentSource, PhotoSource
 from chalicelib.sources.bundle import build_bundle, bundle_json_bytes
 from chalicelib.stores.episodes import EpisodeStore, Podcast
 from chalicelib.stores.objects import ObjectStore
+
+log = logging.getLogger(__name__)
 
 
 def collect_content(
@@ -19,18 +22,26 @@ def collect_content(
     objects: ObjectStore,
     source_for: Callable[[Podcast], ContentSource],
     bundle_limits: dict,
+    upload_photos: bool = False,
 ) -> dict:
-    """Returns {"bucket", "key", "etag", "size", "messages"}; the bundle itself stays in S3."""
+    """Returns {"bucket", "key", "etag", "size", "messages"}; the bundle itself stays in S3.
+
+    With ``upload_photos`` (and a source that can give photos), each kept photo is stored under
+    the episode's ``media/`` prefix before the bundle, whose media entry names its key.
+    """
     ref = event["episode"]
     episode = episodes.get_episode(ref["episode_id"])
     podcast = episodes.get_podcast(ref["podcast_id"])
-    collection = source_for(podcast).collect(episode.window)
+    source = source_for(podcast)
+    collection = source.collect(episode.window)
+    photos = upload_photos and isinstance(source, PhotoSource)
     bundle = build_bundle(
         collection,
         podcast_id=podcast.id,
         episode_id=episode.id,
         window=episode.window,
         title=podcast.title,
+        photo_key=(lambda m: media_key(podcast.id, episode.id, m.channel, m.id)) if photos else None,
         **bundle_limits,
     )
     if not bundle["messages"]:
@@ -38,12 +49,43 @@ def collect_content(
             f"no_content: no usable message in the window "
             f"({len(bundle['filtered'])} filtered out of {bundle['counts']['collected']})"
         )
+    if photos:
+        store_photos(bundle, source, objects)
     stored = objects.put(
         content_key(podcast.id, episode.id),
         bundle_json_bytes(bundle),
         content_type="application/json; charset=utf-8",
     )
     return {**stored.to_json(), "messages": len(bundle["messages"])}
+
+
+def store_photos(bundle: dict, source: PhotoSource, objects: ObjectStore) -> int:
+    """Put each photo whose media entry names a ``key`` there; returns how many were stored.
+
+    A photo the source cannot give loses its ``key``, so the bundle never names an object that
+    is not there. Stored before the bundle: once the bundle is readable, so are its photos.
+    """
+    wanted = {
+        (m["channel"], m["id"]): m["media"]
+        for m in bundle["messages"]
+        if m["media"] is not None and "key" in m["media"]
+    }
+    stored: set[tuple[str, int]] = set()
+
+    def deliver(channel: str, message_id: int, data: bytes) -> None:
+        media = wanted[(channel, message_id)]
+        objects.put(media["key"], data, content_type="image/jpeg")
+        stored.add((channel, message_id))
+
+    if wanted:
+        source.fetch_photos(list(wanted), deliver)
+    missing = [ref for ref in wanted if ref not in stored]
+    for ref in missing:
+        del wanted[ref]["key"]
+    if missing:
+        log.warning("%d of %d photos could not be fetched; stored without them",
+                    len(missing), len(wanted))
+    return len(stored)
 
 
 def wait_for_content(event: dict, *, objects: ObjectStore) -> dict:

@@ -97,6 +97,22 @@ def test_idempotency_key_returns_the_same_episode_and_starts_nothing_new(client,
     assert [e["name"] for e in executions].count(f"episode-{first.json_body['episode_id']}-a1") == 1
 
 
+def test_a_window_without_messages_shows_the_episode_failed_as_no_content(client, engine, podcast):
+    started = post(client, f"/podcasts/{podcast.id}/episodes",
+                   {"start_date": "2020-01-01", "end_date": "2020-01-31"})
+    assert started.status_code == 202
+    assert wait_for_end(engine, started)["status"] == "FAILED"
+
+    episode = client.http.get(started.json_body["status_url"], headers=AUTH)
+
+    assert episode.status_code == 200
+    body = episode.json_body
+    assert (body["status"], body["error"], body["failed_state"]) == ("failed", "NoContent", "CollectContent")
+    assert body["cause"].startswith("no_content")
+    assert body["audio_url"] is None
+    assert [h["to_status"] for h in body["status_history"]] == ["pending", "failed"]
+
+
 # --- bad input ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "body, field",

@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,18 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_setting_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     assert [name for name in SETTINGS if f"`{name}`" not in readme] == []
+
+
+def test_the_readme_table_shows_each_default_the_code_uses():
+    # The table is written by hand from SETTINGS; settings without a default describe theirs in words.
+    cells = {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        found = re.match(r"^\| `([A-Z0-9_]+)`[^|]* \| (.*?) \| ", line)
+        if found:
+            cells[found.group(1)] = found.group(2)
+    expected = {name: f"`{default}`" if default else "—"
+                for name, (default, _) in SETTINGS.items() if default is not None}
+    assert {name: cells.get(name) for name in expected} == expected
 
 
 def test_explicit_override_beats_environment_and_environment_beats_default():
@@ -59,3 +72,15 @@ def test_nothing_is_read_at_construction():
             raise AssertionError("read too early")
 
     Settings(environ=Exploding())  # constructing reads nothing
+
+
+@pytest.mark.parametrize("raw, expected", [(None, False), ("true", True), ("1", True), ("ON", True),
+                                           ("false", False), ("0", False), ("no", False)])
+def test_upload_photos_is_off_unless_turned_on(raw, expected):
+    environ = {} if raw is None else {"UPLOAD_PHOTOS": raw}
+    assert Settings(environ=environ).flag("UPLOAD_PHOTOS") is expected
+
+
+def test_a_flag_that_is_neither_true_nor_false_names_the_variable():
+    with pytest.raises(ConfigurationError, match="UPLOAD_PHOTOS"):
+        Settings(environ={"UPLOAD_PHOTOS": "sometimes"}).flag("UPLOAD_PHOTOS")

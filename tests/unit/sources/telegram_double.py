@@ -8,6 +8,9 @@ and ``min_id`` exclusive, and it pages 100 messages per simulated ``GetHistoryRe
 Failures are scripted: ``fail_on`` maps a method name to a list of exceptions raised by its next
 calls (one per call); ``flood_after`` maps a channel id to ``[(n, seconds), ...]``, raising
 ``FloodWaitError(seconds)`` mid-iteration once ``n`` messages were yielded by that call.
+``photos`` maps ``(channel_id, message_id)`` to the bytes ``download_media(..., file=bytes)``
+returns for that post; a photo not in it downloads as ``None``, as Telethon answers for an
+empty photo.
 """
 from __future__ import annotations
 
@@ -38,6 +41,15 @@ def post(channel_id: int, msg_id: int, date: datetime, text: str = "", **fields)
     )
 
 
+def photo_post(channel_id: int, msg_id: int, date: datetime, caption: str = "") -> types.Message:
+    photo = types.Photo(
+        id=msg_id * 1000, access_hash=msg_id, file_reference=b"ref", date=date, dc_id=2,
+        sizes=[types.PhotoSize(type="x", w=800, h=600, size=52_000),
+               types.PhotoSize(type="y", w=1280, h=960, size=98_000)],
+    )
+    return post(channel_id, msg_id, date, caption, media=types.MessageMediaPhoto(photo=photo))
+
+
 def service(channel_id: int, msg_id: int, date: datetime) -> types.MessageService:
     return types.MessageService(
         id=msg_id,
@@ -56,7 +68,7 @@ def hourly_posts(channel_id: int, count: int, *, start: datetime = T0, first_id:
 
 class TelegramDouble:
     def __init__(self, channels=(), history=None, *, authorized=True, fail_on=None,
-                 flood_after=None, known_by_id=True):
+                 flood_after=None, known_by_id=True, photos=None):
         self.channels = {chan.id: chan for chan in channels}
         self.history = {cid: sorted(msgs, key=lambda m: m.id) for cid, msgs in (history or {}).items()}
         self.authorized = authorized
@@ -68,6 +80,8 @@ class TelegramDouble:
         self.requests = 0  # simulated GetHistoryRequest count
         self.wait_times: list = []  # what each iter_messages call asked Telethon to pause
         self.connected = False
+        self.photos = dict(photos or {})
+        self.downloads: list[tuple[int, int]] = []  # (channel id, message id) per download
 
     def _maybe_fail(self, name: str) -> None:
         pending = self.fail_on.get(name)
@@ -107,6 +121,18 @@ class TelegramDouble:
                 return self.channels[entity.channel_id]
             raise ValueError(f"Could not find the input entity for {entity!r}")
         raise NotImplementedError(f"the double does not resolve {entity!r}")
+
+    async def download_media(self, message, file=None, *, thumb=None, progress_callback=None):
+        self.calls.append(("download_media", message.id))
+        assert self.connected, "download_media before connect"
+        if file is not bytes or thumb is not None:
+            raise NotImplementedError("the double only downloads whole media into memory")
+        self._maybe_fail("download_media")
+        key = (message.peer_id.channel_id, message.id)
+        self.downloads.append(key)
+        if not isinstance(message.media, types.MessageMediaPhoto):
+            raise NotImplementedError("the double only downloads photos")
+        return self.photos.get(key)
 
     def iter_messages(self, entity, limit=None, *, offset_date=None, offset_id=0, max_id=0,
                       min_id=0, add_offset=0, search=None, filter=None, from_user=None,

@@ -541,3 +541,38 @@ def test_undecodable_bytes(tmp_path):
     path.write_bytes(b'{"name": "\xff\xfe"}')
     with pytest.raises(SourceFailed, match="cannot read"):
         TelegramExportSource(path).collect(OPEN)
+
+
+# --- photo files -----------------------------------------------------------------------------
+
+def photo_export(tmp_path: Path, photo_paths: list[str]) -> TelegramExportSource:
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "photo_1.jpg").write_bytes(b"jpeg-1")
+    (tmp_path.parent / "secret.txt").write_text("not part of the export")
+    messages = [raw(n, utc(2026, 3, 1, n), photo=path, text=f"caption {n}")
+                for n, path in enumerate(photo_paths, start=1)]
+    return single(tmp_path, messages)
+
+
+def test_an_exported_photo_file_is_delivered_from_the_export_folder(tmp_path):
+    export = photo_export(tmp_path, ["photos/photo_1.jpg", PLACEHOLDER, "photos/missing.jpg"])
+    export.collect(OPEN)
+    delivered = []
+
+    export.fetch_photos([("Test Channel", 1), ("Test Channel", 2), ("Test Channel", 3)],
+                        lambda channel, mid, data: delivered.append((channel, mid, data)))
+
+    assert delivered == [("Test Channel", 1, b"jpeg-1")]  # not downloaded, not there: skipped
+
+
+@pytest.mark.parametrize("path", ["../secret.txt", "photos/../../secret.txt", "/etc/passwd"])
+def test_a_photo_path_outside_the_export_folder_is_never_read(tmp_path, path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    export = photo_export(folder, [path])
+    export.collect(OPEN)
+    delivered = []
+
+    export.fetch_photos([("Test Channel", 1)], lambda *args: delivered.append(args))
+
+    assert delivered == []

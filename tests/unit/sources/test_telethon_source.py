@@ -15,8 +15,9 @@ from chalicelib.errors import (
     SourceUnavailable,
     TelegramSessionInvalid,
 )
+from chalicelib.sources.bundle import build_bundle
 from chalicelib.sources.telethon_source import TelethonSource, make_client
-from telegram_double import T0, TelegramDouble, channel, hourly_posts, post, service
+from telegram_double import T0, TelegramDouble, channel, hourly_posts, photo_post, post, service
 
 NEWS = channel(1111111111, "podcasto_news")
 TECH = channel(2222222222, "podcasto_tech")
@@ -42,7 +43,8 @@ def ids(collection):
 
 # --- the double is a faithful stand-in -------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["connect", "disconnect", "is_user_authorized", "get_entity", "iter_messages"])
+@pytest.mark.parametrize("name", ["connect", "disconnect", "is_user_authorized", "get_entity", "iter_messages",
+                                  "download_media"])
 def test_the_double_has_telegram_clients_signatures(name):
     real = inspect.signature(getattr(TelegramClient, name))
     double = inspect.signature(getattr(TelegramDouble, name))
@@ -185,6 +187,32 @@ def test_one_channel_beyond_the_episode_cap_is_cut_while_reading():
     assert double.requests == 2
 
 
+def test_the_bundle_says_a_capped_channel_was_cut_short_not_just_one_message():
+    news = hourly_posts(NEWS.id, 30, start=T0)
+    tech = hourly_posts(TECH.id, 3, start=T0 + timedelta(minutes=30), first_id=101)  # other texts
+    double = TelegramDouble([NEWS, TECH], {NEWS.id: news, TECH.id: tech})
+    collection = source(double, ["@podcasto_news", "@podcasto_tech"], max_per_channel=10).collect(OPEN)
+
+    bundle = build_bundle(collection, podcast_id="p", episode_id="e", window=OPEN)
+
+    assert bundle["filtered"] == [
+        {"id": 11, "channel": "@podcasto_news", "reason": "over_channel_cap", "and_later": True}
+    ]
+    assert bundle["counts"] == {"collected": 14, "kept": 13, "filtered": 1}
+
+
+def test_the_bundle_keeps_each_message_cut_by_the_episode_cap_without_and_later():
+    news = hourly_posts(NEWS.id, 2, start=T0)
+    tech = hourly_posts(TECH.id, 2, start=T0 + timedelta(minutes=30), first_id=101)
+    double = TelegramDouble([NEWS, TECH], {NEWS.id: news, TECH.id: tech})
+    collection = source(double, ["@podcasto_news", "@podcasto_tech"],
+                        max_per_channel=10, max_per_episode=3).collect(OPEN)
+
+    bundle = build_bundle(collection, podcast_id="p", episode_id="e", window=OPEN)
+
+    assert bundle["filtered"] == [{"id": 102, "channel": "@podcasto_tech", "reason": "over_episode_cap"}]
+
+
 @pytest.mark.parametrize("options", [{"max_per_channel": 0}, {"max_per_episode": -1}, {"max_per_channel": True}])
 def test_caps_must_be_positive(options):
     with pytest.raises(InvalidInput):
@@ -270,6 +298,136 @@ def test_the_flood_budget_is_per_channel():
     assert sleeps == [1, 1, 1, 2, 2, 2]
 
 
+def test_flood_sleeping_is_bounded_per_collection_across_channels():
+    # Each channel stays within its own limits (3 waits of 20 s, each under the 30 s bound);
+    # together they would sleep 120 s.
+    double = TelegramDouble(
+        [NEWS, TECH],
+        {NEWS.id: hourly_posts(NEWS.id, 3), TECH.id: hourly_posts(TECH.id, 3)},
+        flood_after={NEWS.id: [(0, 20), (0, 20), (0, 20)], TECH.id: [(0, 20), (0, 20), (0, 20)]},
+    )
+    sleeps = Sleeps()
+    with pytest.raises(SourceUnavailable) as caught:
+        source(double, ["@podcasto_news", "@podcasto_tech"], sleep=sleeps,
+               flood_wait_max_seconds=30, flood_wait_budget_seconds=60).collect(OPEN)
+    assert sleeps == [20, 20, 20]  # the fourth wait would pass the 60 s budget: not slept
+    assert "@podcasto_tech" in str(caught.value)
+    assert "60 s" in str(caught.value)
+    assert double.calls[-1] == ("disconnect",)
+
+
+def test_flood_sleeping_up_to_exactly_the_budget_is_allowed():
+    double = TelegramDouble(
+        [NEWS, TECH],
+        {NEWS.id: hourly_posts(NEWS.id, 2), TECH.id: hourly_posts(TECH.id, 2, first_id=11)},
+        flood_after={NEWS.id: [(0, 25)], TECH.id: [(1, 25)]},
+        fail_on={"get_entity": [errors.FloodWaitError(request=None, capture=10)]},
+    )
+    sleeps = Sleeps()
+    collection = source(double, ["@podcasto_news", "@podcasto_tech"], sleep=sleeps,
+                        flood_wait_budget_seconds=60).collect(OPEN)
+    assert len(collection.messages) == 4
+    assert sorted(sleeps) == [10, 25, 25]
+
+
+def test_a_single_wait_over_what_is_left_of_the_budget_is_not_slept():
+    double = TelegramDouble([NEWS], {NEWS.id: hourly_posts(NEWS.id, 3)},
+                            flood_after={NEWS.id: [(0, 5), (1, 10)]})
+    sleeps = Sleeps()
+    with pytest.raises(SourceUnavailable):
+        source(double, sleep=sleeps, flood_wait_budget_seconds=12).collect(OPEN)
+    assert sleeps == [5]
+
+
+@pytest.mark.parametrize("options", [{"flood_wait_budget_seconds": -1}, {"flood_wait_max_seconds": "30"}])
+def test_flood_wait_bounds_must_be_seconds(options):
+    with pytest.raises(InvalidInput):
+        source(TelegramDouble(), **options)
+
+
+# --- photos ----------------------------------------------------------------------------------
+
+def photo_history():
+    return [post(NEWS.id, 1, T0, "text only"),
+            photo_post(NEWS.id, 2, T0 + timedelta(minutes=1), "a caption"),
+            photo_post(NEWS.id, 3, T0 + timedelta(minutes=2))]
+
+
+class Delivered(list):
+    def __call__(self, channel, message_id, data):
+        self.append((channel, message_id, data))
+
+
+def test_photos_of_the_last_collect_are_downloaded_into_memory_and_delivered():
+    double = TelegramDouble([NEWS], {NEWS.id: photo_history()},
+                            photos={(NEWS.id, 2): b"jpeg-2", (NEWS.id, 3): b"jpeg-3"})
+    telethon = source(double)
+    collection = telethon.collect(OPEN)
+    assert [m.media.type if m.media else None for m in collection.messages] == [None, "photo", "photo"]
+    delivered = Delivered()
+
+    telethon.fetch_photos([("@podcasto_news", 3)], delivered)
+
+    assert delivered == [("@podcasto_news", 3, b"jpeg-3")]  # only what was asked for
+    assert double.downloads == [(NEWS.id, 3)]
+    assert double.calls[-1] == ("disconnect",)
+    assert not double.connected
+
+
+def test_a_photo_not_collected_or_not_a_photo_is_not_downloaded():
+    double = TelegramDouble([NEWS], {NEWS.id: photo_history()}, photos={(NEWS.id, 2): b"jpeg-2"})
+    telethon = source(double)
+    telethon.collect(OPEN)
+    connects = double.calls.count(("connect",))
+    delivered = Delivered()
+
+    telethon.fetch_photos([("@podcasto_news", 1), ("@podcasto_news", 99)], delivered)
+
+    assert delivered == []
+    assert double.downloads == []
+    assert double.calls.count(("connect",)) == connects  # nothing to fetch: no connection
+
+
+def test_a_photo_telegram_gives_no_bytes_for_or_refuses_is_skipped():
+    double = TelegramDouble(
+        [NEWS], {NEWS.id: photo_history()}, photos={(NEWS.id, 3): b"jpeg-3"},
+        fail_on={"download_media": [errors.FileReferenceExpiredError(request=None)]},
+    )
+    telethon = source(double)
+    telethon.collect(OPEN)
+    delivered = Delivered()
+
+    telethon.fetch_photos([("@podcasto_news", 2), ("@podcasto_news", 3)], delivered)
+
+    assert delivered == [("@podcasto_news", 3, b"jpeg-3")]
+
+
+def test_photo_downloads_flood_waits_count_against_the_collection_budget():
+    double = TelegramDouble(
+        [NEWS], {NEWS.id: photo_history()}, photos={(NEWS.id, 2): b"jpeg-2"},
+        flood_after={NEWS.id: [(1, 25)]},
+        fail_on={"download_media": [errors.FloodWaitError(request=None, capture=25)] * 2},
+    )
+    sleeps = Sleeps()
+    telethon = source(double, sleep=sleeps, flood_wait_budget_seconds=60)
+    telethon.collect(OPEN)
+
+    with pytest.raises(SourceUnavailable):
+        telethon.fetch_photos([("@podcasto_news", 2)], Delivered())
+    assert sleeps == [25, 25]  # the third 25 s wait would pass the 60 s budget
+    assert double.calls[-1] == ("disconnect",)
+
+
+def test_a_revoked_session_while_fetching_photos_is_telegram_session_invalid():
+    double = TelegramDouble([NEWS], {NEWS.id: photo_history()}, photos={(NEWS.id, 2): b"jpeg-2"})
+    telethon = source(double)
+    telethon.collect(OPEN)
+    double.fail_on["download_media"] = [errors.AuthKeyUnregisteredError(request=None)]
+
+    with pytest.raises(TelegramSessionInvalid):
+        telethon.fetch_photos([("@podcasto_news", 2)], Delivered())
+
+
 # --- failures --------------------------------------------------------------------------------
 
 def test_an_unauthorised_session_tells_the_operator_what_to_do():
@@ -292,16 +450,32 @@ def test_revoked_sessions_are_telegram_session_invalid(error):
 
 
 @pytest.mark.parametrize(
-    "error",
-    [errors.ChannelPrivateError(request=None), errors.ChannelInvalidError(request=None),
-     errors.UsernameNotOccupiedError(request=None), errors.UsernameInvalidError(request=None)],
+    "error, why",
+    [(errors.ChannelPrivateError(request=None), "private"),
+     (errors.ChannelInvalidError(request=None), "invalid"),
+     (errors.UsernameNotOccupiedError(request=None), "no channel has this username"),
+     (errors.UsernameInvalidError(request=None), "no channel has this username"),
+     (errors.ChannelBannedError(request=None), "banned"),
+     (errors.ChatForbiddenError(request=None), "may not read it"),
+     (errors.ChannelPublicGroupNaError(request=None), "not available")],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else None,
 )
-def test_a_channel_telegram_refuses_is_source_failed_naming_it(error):
+def test_a_channel_telegram_refuses_is_source_failed_naming_it(error, why):
     double = TelegramDouble([NEWS], fail_on={"get_entity": [error]})
     with pytest.raises(SourceFailed) as caught:
         source(double).collect(OPEN)
     assert "@podcasto_news" in str(caught.value)
+    assert why in str(caught.value)
+    assert caught.value.__cause__ is error
     assert double.calls[-1] == ("disconnect",)
+
+
+def test_a_ban_found_while_reading_is_source_failed_not_retried():
+    double = TelegramDouble([NEWS], {NEWS.id: hourly_posts(NEWS.id, 1)},
+                            fail_on={"iter_messages": [errors.ChannelBannedError(request=None)]})
+    with pytest.raises(SourceFailed) as caught:
+        source(double).collect(OPEN)
+    assert "@podcasto_news" in str(caught.value) and "banned" in str(caught.value)
 
 
 def test_a_private_channel_found_while_reading_is_source_failed():

@@ -1,0 +1,117 @@
+"""CollectContent with a live-channel source (the Telegram double), photos on and off."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.domain import Window, content_key
+from chalicelib.errors import NoContent
+from chalicelib.sources.telethon_source import TelethonSource
+from chalicelib.steps.collect import collect_content
+from chalicelib.stores.episodes import Podcast
+from chalicelib.stores.objects import StoredObject
+from chalicelib.stores.sqlite_store import SqliteEpisodeStore
+from tests.unit.sources.telegram_double import T0, TelegramDouble, channel, photo_post, post
+
+NEWS = channel(1111111111, "podcasto_news")
+LIMITS = {"min_text_length": 0, "blocked_domains": (), "max_messages": 100, "max_bytes": 1_000_000}
+
+
+class MemoryObjects:
+    """The ObjectStore protocol over a dict."""
+
+    bucket = "memory"
+
+    def __init__(self):
+        self.data: dict[str, bytes] = {}
+        self.types: dict[str, str] = {}
+
+    def put(self, key, body, *, content_type):
+        self.data[key], self.types[key] = bytes(body), content_type
+        return StoredObject(self.bucket, key, f'"{len(body)}"', len(body))
+
+    def head(self, key, *, etag=None):
+        return StoredObject(self.bucket, key, "", len(self.data[key])) if key in self.data else None
+
+    def get(self, key, *, etag=None):
+        return self.data[key]
+
+    def download(self, key, fileobj):
+        fileobj.write(self.data[key])
+
+    def presigned_url(self, key, *, expires_seconds):
+        return f"memory://{key}"
+
+
+@pytest.fixture
+def episodes(tmp_path):
+    store = SqliteEpisodeStore(str(tmp_path / "podcasto.db"))
+    store.put_podcast(Podcast(id="news", title="News", language="en", format="dialogue", hosts=[],
+                              sources=["@podcasto_news"], days_back=None))
+    return store
+
+
+def history():
+    return [
+        post(NEWS.id, 1, T0, "plain words"),
+        photo_post(NEWS.id, 2, T0 + timedelta(minutes=1), "the new bridge, from the river"),
+        photo_post(NEWS.id, 3, T0 + timedelta(minutes=2), "a second photo Telegram lost"),
+        photo_post(NEWS.id, 4, T0 + timedelta(minutes=3), "plain words"),  # duplicate_text: filtered
+    ]
+
+
+def collect(episodes, objects, double, *, upload_photos, window=Window(None, None)):
+    episode, _ = episodes.create_episode(podcast_id="news", language="en", format="dialogue",
+                                         window=window)
+    result = collect_content(
+        {"episode": {"podcast_id": "news", "episode_id": episode.id}},
+        episodes=episodes, objects=objects,
+        source_for=lambda podcast: TelethonSource(lambda: double, podcast.sources, sleep=lambda s: None),
+        bundle_limits=LIMITS, upload_photos=upload_photos,
+    )
+    return episode.id, result, json.loads(objects.data[content_key("news", episode.id)])
+
+
+def test_kept_photos_are_stored_under_the_episode_prefix_and_named_in_their_media_entry(episodes):
+    objects = MemoryObjects()
+    double = TelegramDouble([NEWS], {NEWS.id: history()},
+                            photos={(NEWS.id, 2): b"\xff\xd8jpeg-2", (NEWS.id, 4): b"\xff\xd8jpeg-4"})
+
+    episode_id, result, bundle = collect(episodes, objects, double, upload_photos=True)
+
+    key = f"podcasts/news/{episode_id}/media/podcasto_news-2.jpg"
+    assert objects.data[key] == b"\xff\xd8jpeg-2"
+    assert objects.types[key] == "image/jpeg"
+    media = {m["id"]: (m["media"], m["text"]) for m in bundle["messages"]}
+    assert media[2] == ({"type": "photo", "width": 1280, "height": 960, "key": key},
+                        "the new bridge, from the river")  # the caption is the message's text
+    assert media[3] == ({"type": "photo", "width": 1280, "height": 960}, "a second photo Telegram lost")
+    assert media[1] == (None, "plain words")
+    # The filtered duplicate's photo was never downloaded, and nothing else was stored.
+    assert sorted(double.downloads) == [(NEWS.id, 2), (NEWS.id, 3)]
+    assert sorted(objects.data) == sorted([key, content_key("news", episode_id)])
+    assert result["key"] == content_key("news", episode_id)
+
+
+def test_with_photo_upload_off_nothing_is_downloaded_or_stored_but_the_bundle(episodes):
+    objects = MemoryObjects()
+    double = TelegramDouble([NEWS], {NEWS.id: history()}, photos={(NEWS.id, 2): b"\xff\xd8jpeg-2"})
+
+    episode_id, _, bundle = collect(episodes, objects, double, upload_photos=False)
+
+    assert list(objects.data) == [content_key("news", episode_id)]
+    assert double.downloads == []
+    assert all("key" not in (m["media"] or {}) for m in bundle["messages"])
+
+
+def test_no_photo_is_fetched_for_a_window_with_no_content(episodes):
+    objects = MemoryObjects()
+    double = TelegramDouble([NEWS], {NEWS.id: history()}, photos={(NEWS.id, 2): b"\xff\xd8jpeg-2"})
+
+    with pytest.raises(NoContent):
+        collect(episodes, objects, double, upload_photos=True,
+                window=Window(T0 + timedelta(days=1), T0 + timedelta(days=2)))
+    assert objects.data == {}
+    assert double.downloads == []
