@@ -16,8 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from chalicelib.config import Settings
 from chalicelib.domain import new_episode_id
 from chalicelib.errors import ConfigurationError, StoreRejected, StoreUnavailable
+from chalicelib.factory import Services
 from chalicelib.stores.supabase_store import SupabaseEpisodeStore
 
 # A well-formed JWT for PostgREST, signed with a secret the stack does not use.
@@ -218,3 +220,26 @@ def test_a_write_answered_too_slowly_is_unavailable(canned_server):
     store = SupabaseEpisodeStore.from_settings(url, SECRET_LOOKING_KEY, timeout=0.2, retry=False)
     with pytest.raises(StoreUnavailable):
         store.transition(new_episode_id(), expected="pending", to="content_collected")
+
+
+def test_supabase_timeout_seconds_bounds_each_request_of_the_built_store(canned_server):
+    url = canned_server(200, "[]", delay=5.0)
+    settings = Settings(environ={
+        "EPISODE_STORE": "supabase", "SUPABASE_URL": url, "SUPABASE_KEY": SECRET_LOOKING_KEY,
+        "SUPABASE_TIMEOUT_SECONDS": "0.2",
+    })
+    store = Services(settings).episodes
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable):
+        store.list_podcasts()
+    assert time.monotonic() - started < 2.0
+
+
+def test_a_malformed_supabase_timeout_is_a_configuration_error_naming_it():
+    settings = Settings(environ={
+        "EPISODE_STORE": "supabase", "SUPABASE_URL": "http://127.0.0.1:1",
+        "SUPABASE_KEY": SECRET_LOOKING_KEY, "SUPABASE_TIMEOUT_SECONDS": "ten",
+    })
+    with pytest.raises(ConfigurationError) as caught:
+        Services(settings).episodes  # noqa: B018 - building the store is the test
+    assert "SUPABASE_TIMEOUT_SECONDS" in str(caught.value)
