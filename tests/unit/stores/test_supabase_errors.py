@@ -10,9 +10,7 @@ import hashlib
 import hmac
 import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -21,6 +19,7 @@ from chalicelib.domain import new_episode_id
 from chalicelib.errors import ConfigurationError, StoreRejected, StoreUnavailable
 from chalicelib.factory import Services
 from chalicelib.stores.supabase_store import SupabaseEpisodeStore
+from tests.canned_http import CannedServer, leaked
 
 # A well-formed JWT for PostgREST, signed with a secret the stack does not use.
 SECRET_LOOKING_KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2VjcmV0LXNpZ25hdHVyZQ"
@@ -36,53 +35,10 @@ def _jwt(secret: bytes, claims: dict) -> str:
     return f"{head}.{body}.{b64(signature)}"
 
 
-def key_parts(key: str) -> list[str]:
-    """The key and each dot-separated part of it: none may appear in a message."""
-    return [key, *key.split(".")]
-
-
-class _Canned(BaseHTTPRequestHandler):
-    """Answers every request with the server's canned status, headers and body, after the
-    server's ``delay`` (cut short when the test ends). ``{authorization}`` and ``{signature}``
-    in the body echo the request's Authorization header and the last part of its token."""
-
-    def _answer(self) -> None:
-        status, content_type, body = self.server.canned
-        self.server.released.wait(self.server.delay)
-        authorization = self.headers.get("Authorization", "")
-        body = body.replace("{authorization}", authorization)
-        body = body.replace("{signature}", authorization.rsplit(".", 1)[-1])
-        payload = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PATCH = do_HEAD = _answer
-
-    def log_message(self, *args) -> None:  # keep test output quiet
-        pass
-
-
 @pytest.fixture
 def canned_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Canned)
-    server.delay, server.released = 0.0, threading.Event()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-
-    def answer(
-        status: int, body: str, content_type: str = "application/json", *, delay: float = 0.0
-    ) -> str:
-        server.canned = (status, content_type, body)
-        server.delay = delay
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield answer
-    server.released.set()
-    server.shutdown()
-    server.server_close()
+    with CannedServer() as server:
+        yield server.answer
 
 
 def _store(url: str, key: str = SECRET_LOOKING_KEY) -> SupabaseEpisodeStore:
@@ -132,7 +88,7 @@ def test_a_key_echoed_by_the_server_is_kept_out_of_the_message(canned_server):
     with pytest.raises(StoreRejected) as caught:
         store.get_podcast("p1")
     assert "PGRST301" in str(caught.value)
-    assert not [part for part in key_parts(SECRET_LOOKING_KEY) if part in str(caught.value)]
+    assert leaked(SECRET_LOOKING_KEY, str(caught.value)) == []
     assert "<key>" in str(caught.value)
 
 
@@ -151,7 +107,7 @@ def test_a_refused_key_is_rejected_naming_supabase_key_and_no_part_of_it(canned_
         store.list_podcasts()
     message = str(caught.value)
     assert "SUPABASE_KEY" in message and f"HTTP {status}" in message
-    assert not [part for part in key_parts(SECRET_LOOKING_KEY) if part in message]
+    assert leaked(SECRET_LOOKING_KEY, message) == []
 
 
 def test_a_wrong_key_is_rejected_by_the_real_stack_without_showing_the_key(supabase_stack):
@@ -161,7 +117,7 @@ def test_a_wrong_key_is_rejected_by_the_real_stack_without_showing_the_key(supab
         store.list_podcasts()
     assert "HTTP 401" in str(caught.value)
     assert "SUPABASE_KEY" in str(caught.value)
-    assert not [part for part in key_parts(wrong_key) if part in str(caught.value)]
+    assert leaked(wrong_key, str(caught.value)) == []
 
 
 @pytest.mark.parametrize(
@@ -178,7 +134,7 @@ def test_keys_the_real_stack_refuses_name_supabase_key_and_no_part_of_it(supabas
         store.list_podcasts()
     message = str(caught.value)
     assert "SUPABASE_KEY" in message and ("HTTP 401" in message or "HTTP 403" in message)
-    assert not [part for part in key_parts(key) if part in message]
+    assert leaked(key, message) == []
 
 
 @pytest.mark.parametrize(
@@ -202,7 +158,7 @@ def test_a_key_that_cannot_be_sent_is_a_configuration_error_naming_supabase_key(
     with pytest.raises(ConfigurationError) as caught:
         SupabaseEpisodeStore.from_settings("http://127.0.0.1:1", key)
     assert "SUPABASE_KEY" in str(caught.value)
-    assert not [part for part in key_parts(key.strip()) if part and part in str(caught.value)]
+    assert leaked(key.strip(), str(caught.value)) == []
 
 
 def test_a_server_answering_too_slowly_is_unavailable_within_the_timeout(canned_server):
