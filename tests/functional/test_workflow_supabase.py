@@ -130,6 +130,9 @@ def test_supabase_refusing_a_move_fails_the_episode_in_postgres_with_no_key_in_i
                 id=f"sb-gate-{status}", title="Gate", sources=[{"export": str(small_export)}],
                 days_back=None))
             description = engine.run({"podcast_id": f"sb-gate-{status}"}, timeout=120)
+            # The reconciler runs on the execution-status event: with these services, through
+            # the gate, before the gate closes.
+            engine.wait_for_event(description["executionArn"])
         finally:
             use_services(previous)
 
