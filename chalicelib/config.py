@@ -26,6 +26,7 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "SQLITE_PATH": (None, "SQLite episode store file. Default: $PODCASTO_HOME/podcasto.db."),
     "SUPABASE_URL": (None, "Supabase project URL (EPISODE_STORE=supabase)."),
     "SUPABASE_KEY": (None, "Supabase service-role key. Secret: also SUPABASE_KEY_SECRET_ARN / SUPABASE_KEY_PARAMETER."),
+    "SUPABASE_TIMEOUT_SECONDS": ("10", "Longest wait for one Supabase request (connect, send, answer); a timeout is StoreUnavailable, retried by Step Functions."),
     "CONTENT_BUCKET": ("podcasto-local", "S3 bucket for content bundles, audio and transcripts."),
     "S3_ENDPOINT_URL": (None, "S3 endpoint override (e.g. a MinIO or moto server). The local engine builds its own S3 client instead."),
     "AWS_REGION": ("us-east-1", "AWS region for S3, Step Functions and providers."),

@@ -31,7 +31,9 @@ class Services:
             from chalicelib.stores.supabase_store import SupabaseEpisodeStore
 
             return SupabaseEpisodeStore.from_settings(
-                self.settings.require("SUPABASE_URL"), self.settings.secret("SUPABASE_KEY")
+                self.settings.require("SUPABASE_URL"),
+                self.settings.secret("SUPABASE_KEY"),
+                timeout=self.settings.optional_float("SUPABASE_TIMEOUT_SECONDS"),
             )
         from chalicelib.stores.sqlite_store import SqliteEpisodeStore
 

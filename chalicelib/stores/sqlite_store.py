@@ -5,9 +5,15 @@ tool) cannot break them either:
 
 - ``status`` has a CHECK constraint on the five statuses, and an episode is born ``pending``;
 - a BEFORE UPDATE trigger refuses any status change that is not a forward move. ``failed ->
-  pending`` passes only together with ``attempt_count = attempt_count + 1`` in the same
-  statement, which is what ``retry()`` writes; a plain ``SET status = 'pending'`` is refused.
-  ``attempt_count`` cannot change in any other statement;
+  pending`` (with ``attempt_count = attempt_count + 1``) is the one way back, and only
+  ``retry()`` can take it, as only Postgres' ``retry_episode()`` can: the trigger lets it pass
+  only while a row for that episode is in ``episode_retry_grants``, and a grant can be written
+  only by a connection that registered the SQL function ``podcasto_retry_grant()`` — this
+  store's connections. ``retry()`` writes the grant, revives the episode and deletes the grant
+  in one transaction, so no other connection ever sees one. A plain UPDATE, counting the
+  attempt or not, is refused; ``attempt_count`` cannot change in any other statement.
+  SQLite has no roles: a program that registers a function of that name itself can still
+  forge a grant, where Postgres would check the caller's role;
 - AFTER triggers write one ``episode_status_history`` row per status change (creation included)
   and own ``created_at`` / ``updated_at``. The history ``detail`` comes from ``episodes.status_detail``,
   which every write of this store sets together with the status.
@@ -40,10 +46,14 @@ from chalicelib.stores.rows import (
 )
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+_RETRYING = """OLD.status = 'failed' AND NEW.status = 'pending'
+        AND NEW.attempt_count = OLD.attempt_count + 1
+        AND EXISTS (SELECT 1 FROM episode_retry_grants WHERE episode_id = OLD.id)"""
 _FORWARD = "'pending>content_collected', 'content_collected>processing', 'processing>completed', " \
     "'pending>failed', 'content_collected>failed', 'processing>failed'"
 
 SCHEMA = f"""
+BEGIN IMMEDIATE;
 CREATE TABLE IF NOT EXISTS podcasts (
     id             TEXT PRIMARY KEY,
     title          TEXT NOT NULL,
@@ -95,31 +105,50 @@ CREATE TABLE IF NOT EXISTS episode_status_history (
 );
 CREATE INDEX IF NOT EXISTS episode_status_history_episode ON episode_status_history (episode_id, id);
 
-CREATE TRIGGER IF NOT EXISTS episodes_born_pending BEFORE INSERT ON episodes
+-- A revival in progress: present only inside retry()'s own transaction.
+CREATE TABLE IF NOT EXISTS episode_retry_grants (
+    episode_id TEXT PRIMARY KEY REFERENCES episodes (id) ON DELETE CASCADE
+);
+
+-- Triggers are dropped and made again on every open, so a file made by an older version of
+-- this store gets today's rules (SQLite has no CREATE OR REPLACE TRIGGER).
+DROP TRIGGER IF EXISTS retry_grants_only_by_the_store;
+DROP TRIGGER IF EXISTS episodes_born_pending;
+DROP TRIGGER IF EXISTS episodes_status_forward;
+DROP TRIGGER IF EXISTS episodes_attempts_only_on_retry;
+DROP TRIGGER IF EXISTS episodes_history_created;
+DROP TRIGGER IF EXISTS episodes_history_moved;
+DROP TRIGGER IF EXISTS episodes_touch;
+DROP TRIGGER IF EXISTS podcasts_touch;
+
+-- A connection without the store's function cannot even prepare this insert ("no such
+-- function"); the store's function answers 1.
+CREATE TRIGGER retry_grants_only_by_the_store BEFORE INSERT ON episode_retry_grants
+WHEN podcasto_retry_grant() IS NOT 1
+BEGIN SELECT RAISE(ABORT, 'only the store may retry an episode'); END;
+
+CREATE TRIGGER episodes_born_pending BEFORE INSERT ON episodes
 WHEN NEW.status IS NOT 'pending' OR NEW.attempt_count IS NOT 1
 BEGIN SELECT RAISE(ABORT, 'an episode starts pending, attempt 1'); END;
 
-CREATE TRIGGER IF NOT EXISTS episodes_status_forward BEFORE UPDATE OF status ON episodes
+CREATE TRIGGER episodes_status_forward BEFORE UPDATE OF status ON episodes
 WHEN NEW.status IS NOT OLD.status AND NOT (
     OLD.status || '>' || NEW.status IN ({_FORWARD})
-    OR (OLD.status = 'failed' AND NEW.status = 'pending'
-        AND NEW.attempt_count = OLD.attempt_count + 1)
+    OR ({_RETRYING})
 )
 BEGIN SELECT RAISE(ABORT, 'illegal status transition'); END;
 
-CREATE TRIGGER IF NOT EXISTS episodes_attempts_only_on_retry BEFORE UPDATE OF attempt_count ON episodes
-WHEN NEW.attempt_count IS NOT OLD.attempt_count AND NOT (
-    OLD.status = 'failed' AND NEW.status = 'pending' AND NEW.attempt_count = OLD.attempt_count + 1
-)
+CREATE TRIGGER episodes_attempts_only_on_retry BEFORE UPDATE OF attempt_count ON episodes
+WHEN NEW.attempt_count IS NOT OLD.attempt_count AND NOT ({_RETRYING})
 BEGIN SELECT RAISE(ABORT, 'attempt_count changes only with a retry'); END;
 
-CREATE TRIGGER IF NOT EXISTS episodes_history_created AFTER INSERT ON episodes
+CREATE TRIGGER episodes_history_created AFTER INSERT ON episodes
 BEGIN
     INSERT INTO episode_status_history (episode_id, from_status, to_status, at, execution_id, detail)
     VALUES (NEW.id, NULL, NEW.status, NEW.created_at, NEW.execution_id, NEW.status_detail);
 END;
 
-CREATE TRIGGER IF NOT EXISTS episodes_history_moved AFTER UPDATE OF status ON episodes
+CREATE TRIGGER episodes_history_moved AFTER UPDATE OF status ON episodes
 WHEN NEW.status IS NOT OLD.status
 BEGIN
     INSERT INTO episode_status_history (episode_id, from_status, to_status, execution_id, detail)
@@ -128,15 +157,16 @@ END;
 
 -- The database owns the timestamps, whatever a client writes. (The trigger's own UPDATE does
 -- not fire it again: SQLite leaves recursive_triggers off.)
-CREATE TRIGGER IF NOT EXISTS episodes_touch AFTER UPDATE ON episodes
+CREATE TRIGGER episodes_touch AFTER UPDATE ON episodes
 BEGIN
     UPDATE episodes SET created_at = OLD.created_at, updated_at = {_NOW} WHERE id = NEW.id;
 END;
 
-CREATE TRIGGER IF NOT EXISTS podcasts_touch AFTER UPDATE ON podcasts
+CREATE TRIGGER podcasts_touch AFTER UPDATE ON podcasts
 BEGIN
     UPDATE podcasts SET created_at = OLD.created_at, updated_at = {_NOW} WHERE id = NEW.id;
 END;
+COMMIT;
 """
 
 _SELECT_EPISODE = "SELECT * FROM episodes WHERE id = ?"
@@ -153,7 +183,11 @@ class SqliteEpisodeStore:
         os.makedirs(parent, exist_ok=True)
         with self._connection() as conn:
             self._call(lambda: conn.execute("PRAGMA journal_mode = WAL"))
-            self._call(lambda: conn.executescript(SCHEMA))
+            try:
+                self._call(lambda: conn.executescript(SCHEMA))
+            finally:
+                if conn.in_transaction:  # the script failed half-way: keep the file as it was
+                    conn.rollback()
 
     # --- plumbing ---------------------------------------------------------------------------
     @contextmanager
@@ -174,6 +208,8 @@ class SqliteEpisodeStore:
                 check_same_thread=False,
             )
             conn.row_factory = sqlite3.Row
+            # The key to episode_retry_grants (see the module docstring).
+            conn.create_function("podcasto_retry_grant", 0, lambda: 1, deterministic=True)
             conn.execute("PRAGMA foreign_keys = ON")
             # WAL + NORMAL: a commit never corrupts the file; only a power loss can undo the
             # last commits, and fsync on every status move buys nothing for this store.
@@ -378,6 +414,13 @@ class SqliteEpisodeStore:
     def retry(self, episode_id: str, *, detail: str | None = None) -> Episode:
         episode_id = canonical_episode_id(episode_id) or episode_id
         with self._write() as conn:
+            # The grant lives and dies inside this transaction: nobody else ever sees it.
+            self._execute(
+                conn,
+                "INSERT INTO episode_retry_grants (episode_id) "
+                "SELECT id FROM episodes WHERE id = ? AND status = 'failed'",
+                (episode_id,),
+            )
             moved = self._execute(
                 conn,
                 """UPDATE episodes
@@ -387,6 +430,7 @@ class SqliteEpisodeStore:
                    WHERE id = ? AND status = 'failed'""",
                 (detail, episode_id),
             )
+            self._execute(conn, "DELETE FROM episode_retry_grants WHERE episode_id = ?", (episode_id,))
             episode = self._existing(conn, episode_id)
             if not moved:
                 raise StatusConflict(

@@ -5,8 +5,12 @@ history rows and the timestamps; this adapter adds the compare-and-set writes, t
 repeats and the translation of foreign errors:
 
 - no answer, a timeout, HTTP 5xx, 408 or 429 -> ``StoreUnavailable`` (the workflow retries);
-- any other refusal (a bad key, a schema mismatch, a constraint) -> ``StoreRejected``;
-  messages carry PostgREST's code and message, never the API key.
+- HTTP 401/403 (a key that is no JWT, a wrong signature, the anon key) -> ``StoreRejected``
+  naming SUPABASE_KEY;
+- any other refusal (a schema mismatch, a constraint) -> ``StoreRejected``;
+- a malformed SUPABASE_URL or SUPABASE_KEY -> ``ConfigurationError`` when the store is built.
+
+Messages carry PostgREST's code and message, never the key nor any part of it.
 
 One round trip per write on the happy path: each status change is a single
 ``PATCH ... ?id=eq.X&status=eq.<expected>`` returning the row; an empty answer means the
@@ -14,7 +18,9 @@ episode was not in ``expected`` and only then is the current status read.
 """
 from __future__ import annotations
 
+import re
 import threading
+from urllib.parse import urlsplit
 
 import httpx
 from postgrest.exceptions import APIError
@@ -45,6 +51,14 @@ _UNIQUE_VIOLATION = "23505"
 _FOREIGN_KEY_VIOLATION = "23503"
 # PostgREST's own "cannot reach the database" codes, for answers that lost their HTTP status.
 _UNAVAILABLE_CODES = {"PGRST000", "PGRST001", "PGRST002", "PGRST003"}
+# PostgREST's JWT complaints (missing, malformed, bad signature, expired, unknown role) and
+# "permission denied" (a key of the wrong role), for answers that lost their HTTP status.
+_KEY_REFUSED_CODES = {"PGRST300", "PGRST301", "PGRST302", "PGRST303", "42501"}
+# Shorter dot-separated key parts (none in a JWT) could match ordinary words of a message.
+_MIN_REDACTED_PART = 8
+# A key goes into HTTP headers: visible ASCII only, so a stray newline or accent fails here,
+# as configuration, not as a transport error the workflow would retry.
+_KEY_SHAPE = re.compile(r"[\x21-\x7e]+")
 
 
 class SupabaseEpisodeStore:
@@ -62,18 +76,24 @@ class SupabaseEpisodeStore:
     def from_settings(
         cls, url: str, key: str, *, timeout: float = 10.0, retry: bool = True
     ) -> "SupabaseEpisodeStore":
-        """Build the client the production way. ``retry`` lets supabase-py retry idempotent
-        GETs on 503/520 (it never retries writes)."""
+        """Build the client the production way. ``timeout`` bounds each request (connect,
+        read, write), ``retry`` lets supabase-py retry idempotent GETs on 503/520 (it never
+        retries writes, nor timeouts).
+
+        Errors name SUPABASE_URL or SUPABASE_KEY, never their values."""
         from supabase import ClientOptions, SupabaseException, create_client
 
+        _check_url(url)
+        _check_key(key)
         # The timeout lives on the HTTP client: supabase-py deprecates its own timeout option.
         http = httpx.Client(timeout=timeout, follow_redirects=True)
         options = ClientOptions(httpx_client=http, postgrest_client_retry=retry)
         try:
             client = create_client(url, key, options)
         except SupabaseException as exc:
-            # supabase-py's messages name the argument, never its value.
-            raise ConfigurationError(f"Supabase settings rejected: {exc.message}") from None
+            # Checked above already; supabase-py's own words name its arguments, not ours.
+            name = "SUPABASE_KEY" if "key" in exc.message.lower() else "SUPABASE_URL"
+            raise ConfigurationError(f"{name} was refused by supabase-py") from None
         return cls(client)
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -105,9 +125,7 @@ class SupabaseEpisodeStore:
 
     def _refusal(self, exc: APIError, what: str) -> Exception:
         status = getattr(self._last, "status", None)
-        text = f"{exc.code}: {exc.message}" if exc.code else str(exc.message)
-        if self._key:
-            text = text.replace(self._key, "<key>")
+        text = self._redacted(f"{exc.code}: {exc.message}" if exc.code else str(exc.message))
         transient = (
             status >= 500 or status in (408, 429)
             if status is not None
@@ -115,7 +133,25 @@ class SupabaseEpisodeStore:
         )
         if transient:
             return StoreUnavailable(f"the episode store failed to {what} (HTTP {status}; {text})")
+        if status in (401, 403) or exc.code in _KEY_REFUSED_CODES:
+            # Not a JWT, a wrong signature, an expired token, or the anon key where the
+            # service_role key belongs: an operator must fix SUPABASE_KEY, retrying cannot help.
+            return StoreRejected(
+                f"the episode store refused SUPABASE_KEY to {what} (HTTP {status}; {text}): "
+                "is it the project's service_role key?"
+            )
         return StoreRejected(f"the episode store refused to {what} (HTTP {status}; {text})")
+
+    def _redacted(self, text: str) -> str:
+        """``text`` without the key, nor any dot-separated part of it (a JWT's signature or
+        claims), which a gateway may echo back in its complaint."""
+        if not self._key:
+            return text
+        text = text.replace(self._key, "<key>")
+        for part in self._key.split("."):
+            if len(part) >= _MIN_REDACTED_PART:
+                text = text.replace(part, "<key>")
+        return text
 
     def _episode(self, episode_id: str) -> Episode | None:
         rows = self._run(
@@ -283,6 +319,30 @@ class SupabaseEpisodeStore:
             "read an episode's history",
         )
         return [history_from_row(row) for row in rows]
+
+
+def _check_url(url: object) -> None:
+    """An ``http(s)://host[:port][/path]`` URL, or a ConfigurationError naming SUPABASE_URL."""
+    problem = "SUPABASE_URL must be the project URL, http(s)://host[:port]"
+    if not isinstance(url, str) or not url:
+        raise ConfigurationError("SUPABASE_URL is not set")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is no number
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL):
+        raise ConfigurationError(problem) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        raise ConfigurationError(problem)
+
+
+def _check_key(key: object) -> None:
+    if not isinstance(key, str) or not key:
+        raise ConfigurationError("SUPABASE_KEY is not set")
+    if not _KEY_SHAPE.fullmatch(key):
+        raise ConfigurationError(
+            "SUPABASE_KEY must be the project's service_role key (printable ASCII, no spaces or line breaks)"
+        )
 
 
 def _quoted(value: str) -> str:

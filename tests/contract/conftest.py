@@ -24,6 +24,8 @@ class StoreHarness:
     # Writes ``values`` on episode ``episode_id`` bypassing the store; raises one of ``refused``
     # when the database rejects the write.
     raw_update: Callable[[str, dict], None]
+    # Inserts the episode row ``values`` bypassing the store, likewise.
+    raw_insert: Callable[[dict], None]
     refused: tuple[type[BaseException], ...]
 
     def new_podcast(self, **overrides) -> Podcast:
@@ -49,7 +51,20 @@ def _sqlite_harness(tmp_path) -> StoreHarness:
         finally:
             conn.close()
 
-    return StoreHarness(store=store, raw_update=raw_update, refused=(sqlite3.IntegrityError,))
+    def raw_insert(values: dict) -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(
+                f"INSERT INTO episodes ({', '.join(values)}) VALUES ({', '.join('?' for _ in values)})",
+                tuple(values.values()),
+            )
+        finally:
+            conn.close()
+
+    return StoreHarness(
+        store=store, raw_update=raw_update, raw_insert=raw_insert, refused=(sqlite3.IntegrityError,)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +81,10 @@ def _supabase_harness(store: SupabaseEpisodeStore) -> StoreHarness:
     def raw_update(episode_id: str, values: dict) -> None:
         raw.table("episodes").update(values).eq("id", episode_id).execute()
 
-    return StoreHarness(store=store, raw_update=raw_update, refused=(APIError,))
+    def raw_insert(values: dict) -> None:
+        raw.table("episodes").insert(values).execute()
+
+    return StoreHarness(store=store, raw_update=raw_update, raw_insert=raw_insert, refused=(APIError,))
 
 
 STORE_KINDS = ["sqlite", "supabase"]

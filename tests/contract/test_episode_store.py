@@ -30,6 +30,11 @@ PATHS = {
     COMPLETED: [(PENDING, CONTENT_COLLECTED), (CONTENT_COLLECTED, PROCESSING), (PROCESSING, COMPLETED)],
     FAILED: [(PENDING, FAILED)],
 }
+# Every status change a client may not write: all but the forward moves (and no change at all).
+# failed -> pending is among them: only the stores' retry() may revive an episode.
+ILLEGAL_STATUS_CHANGES = sorted(
+    {(a, b) for a in STATUSES for b in STATUSES if a != b} - FORWARD_TRANSITIONS
+)
 ILLEGAL_MOVES = sorted(
     {(a, b) for a in STATUSES for b in STATUSES} - FORWARD_TRANSITIONS
     | {(PENDING, "cancelled"), ("cancelled", PENDING)}
@@ -419,17 +424,27 @@ def test_the_database_accepts_a_forward_move_and_records_it(harness):
     assert harness.store.history(episode.id)[-1]["to_status"] == CONTENT_COLLECTED
 
 
+@pytest.mark.parametrize("expected,to", ILLEGAL_STATUS_CHANGES)
+def test_the_database_refuses_every_illegal_move_from_any_client(harness, expected, to):
+    episode = episode_in(harness, expected)
+    before = harness.store.history(episode.id)
+    with pytest.raises(harness.refused):
+        harness.raw_update(episode.id, {"status": to})
+    assert harness.store.get_episode(episode.id) == episode
+    assert harness.store.history(episode.id) == before
+
+
 @pytest.mark.parametrize(
     "status,values",
     [
         (PENDING, {"status": "cancelled"}),
-        (PENDING, {"status": COMPLETED}),
-        (PROCESSING, {"status": PENDING}),
-        (COMPLETED, {"status": FAILED}),
-        (COMPLETED, {"status": PROCESSING}),
-        (FAILED, {"status": PENDING}),  # only the retry path may revive an episode
-        (FAILED, {"status": CONTENT_COLLECTED}),
         (PENDING, {"attempt_count": 5}),
+        (FAILED, {"attempt_count": 2}),
+        # A revival written as retry() writes it, but by another client: only retry() may.
+        (FAILED, {"status": PENDING, "attempt_count": 2}),
+        (FAILED, {"status": PENDING, "attempt_count": 2, "error": None, "cause": None,
+                  "failed_state": None, "execution_id": None}),
+        (COMPLETED, {"status": PENDING, "attempt_count": 2}),
     ],
 )
 def test_the_database_refuses_illegal_writes_from_any_client(harness, status, values):
@@ -437,3 +452,26 @@ def test_the_database_refuses_illegal_writes_from_any_client(harness, status, va
     with pytest.raises(harness.refused):
         harness.raw_update(episode.id, values)
     assert harness.store.get_episode(episode.id) == episode
+
+
+def test_the_database_accepts_an_episode_born_pending(harness):
+    # Proves the insert back door works, so the refusals below are the database's doing.
+    podcast = harness.new_podcast()
+    episode_id = new_episode_id()
+    harness.raw_insert({"id": episode_id, "podcast_id": podcast.id, "language": "en",
+                        "format": "dialogue", "status": PENDING, "attempt_count": 1})
+    assert harness.store.get_episode(episode_id).status == PENDING
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"status": status} for status in STATUSES if status != PENDING]
+    + [{"status": PENDING, "attempt_count": 2}],
+)
+def test_the_database_refuses_an_episode_born_anywhere_but_pending(harness, values):
+    podcast = harness.new_podcast()
+    episode_id = new_episode_id()
+    with pytest.raises(harness.refused):
+        harness.raw_insert({"id": episode_id, "podcast_id": podcast.id, "language": "en",
+                            "format": "dialogue", **values})
+    assert harness.store.get_episode(episode_id) is None

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import tempfile
 
+import pytest
+
 from mutagen.mp3 import MP3
 
 from chalicelib.errors import ContentNotReady, ScriptRejected, SourceUnavailable
@@ -252,13 +254,41 @@ def test_store_unavailable_is_retried_with_backoff_then_succeeds(engine, service
     assert invoked(engine).count("mark_processing") == 3
 
 
+# A service-role-looking JWT; the loopback servers below echo it back in their complaints.
+STORE_KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.d29ya2Zsb3ctdGVzdC1zaWduYXR1cmU"
+ECHOING_REFUSAL = '{"code": "PGRST301", "message": "JWT {authorization} rejected, signature {signature}"}'
+
+
+def supabase_store_at(url: str):
+    """The real Supabase store on ``url``. retry=False: supabase-py's own GET retries on 503
+    sleep 1, 2 and 4 s of real time, which the engine's time compression cannot shorten."""
+    from chalicelib.stores.supabase_store import SupabaseEpisodeStore
+
+    return SupabaseEpisodeStore.from_settings(url, STORE_KEY, timeout=5.0, retry=False)
+
+
+def everything_said_about(engine, description, episode=None) -> str:
+    """Every text the execution produced about itself: its cause, its whole history, the
+    episode's recorded error."""
+    texts = [json.dumps(description, default=str),
+             json.dumps(engine.history(description["executionArn"]), default=str)]
+    if episode is not None:
+        texts.append(json.dumps(episode.to_json()))
+    return "\n".join(texts)
+
+
 def test_store_rejection_fails_the_episode_with_a_reason_that_holds_no_key(engine, services, small_export, podcast_for):
     from chalicelib.errors import StoreRejected
+    from tests.canned_http import CannedServer, leaked
 
+    # The rejection the real Supabase store makes of a 400 whose body echoes the key.
+    with CannedServer() as server, pytest.raises(StoreRejected) as caught:
+        server.answer(400, '{"code": "PGRST204", "message": "column not found near {signature}"}')
+        supabase_store_at(server.url).transition(
+            "8d1f3c2e-0000-4000-8000-000000000000", expected="content_collected", to="processing")
+    rejection = caught.value
     podcast = podcast_for(small_export)
-    services.episodes = FailingTransitions(
-        services.episodes, "processing",
-        [StoreRejected("the episode store refused the request: PGRST204 column not found")])
+    services.episodes = FailingTransitions(services.episodes, "processing", [rejection])
 
     description, _ = run(engine, {"podcast_id": podcast.id})
 
@@ -268,6 +298,36 @@ def test_store_rejection_fails_the_episode_with_a_reason_that_holds_no_key(engin
     episode = services.episodes.get_episode(episode_id)
     assert (episode.status, episode.error, episode.failed_state) == ("failed", "StoreRejected", "MarkProcessing")
     assert "PGRST204" in episode.cause
+    assert leaked(STORE_KEY, everything_said_about(engine, description, episode)) == []
+
+
+@pytest.mark.parametrize(
+    "status,error,validate_calls",
+    [(401, "StoreRejected", 1),  # permanent: the first answer ends it
+     (503, "StoreUnavailable", 5)],  # transient: ValidateEpisode's Retry, MaxAttempts 4
+)
+def test_the_real_supabase_store_refusing_fails_the_execution_with_no_key_in_any_cause(
+    engine, services, status, error, validate_calls
+):
+    from tests.canned_http import CannedServer, leaked
+
+    with CannedServer() as server:
+        services.episodes = supabase_store_at(server.answer(status, ECHOING_REFUSAL))
+
+        description, states = run(engine, {"podcast_id": "any-podcast"})
+        # The reconciler (the execution-status event) reads the episode too: let it meet the
+        # same server, and be done before the counts below.
+        engine.wait_for_event(description["executionArn"])
+
+    assert description["status"] == "FAILED" and description["error"] == error
+    assert states == ["ValidateEpisode", "MarkFailed", "EpisodeFailed"]
+    assert invoked(engine).count("validate_episode") == validate_calls
+    assert f"HTTP {status}" in description["cause"]
+    if status == 401:
+        assert "SUPABASE_KEY" in description["cause"]
+    podcast_reads = [path for _, path in server.answered if path.startswith("/rest/v1/podcasts")]
+    assert len(podcast_reads) == validate_calls  # one request per attempt, none retried inside
+    assert leaked(STORE_KEY, everything_said_about(engine, description)) == []
 
 
 def test_speech_provider_that_cannot_speak_the_language_is_refused_before_collection(engine, services, podcast_for):
