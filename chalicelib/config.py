@@ -11,6 +11,7 @@ Rules (see DESIGN.md "Configuration rules"):
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,8 +141,8 @@ class Settings:
             value = float(raw)
         except ValueError:
             raise ConfigurationError(f"{name} must be a number") from None
-        if value <= 0:
-            raise ConfigurationError(f"{name} must be positive")
+        if not math.isfinite(value) or value <= 0:  # float() also takes "nan" and "inf"
+            raise ConfigurationError(f"{name} must be a positive number")
         return value
 
     def secret(self, name: str) -> str:

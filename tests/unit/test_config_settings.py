@@ -84,3 +84,9 @@ def test_upload_photos_is_off_unless_turned_on(raw, expected):
 def test_a_flag_that_is_neither_true_nor_false_names_the_variable():
     with pytest.raises(ConfigurationError, match="UPLOAD_PHOTOS"):
         Settings(environ={"UPLOAD_PHOTOS": "sometimes"}).flag("UPLOAD_PHOTOS")
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-1", "0", "soon"])
+def test_a_duration_setting_must_be_a_positive_finite_number(raw):
+    with pytest.raises(ConfigurationError, match="SUPABASE_TIMEOUT_SECONDS must be a"):
+        Settings(environ={"SUPABASE_TIMEOUT_SECONDS": raw}).optional_float("SUPABASE_TIMEOUT_SECONDS")
