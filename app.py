@@ -65,8 +65,8 @@ def write_script(event, context):
     from chalicelib.steps import script
 
     svc = services()
-    language = svc.episodes.get_episode(event["episode"]["episode_id"]).language
-    provider = svc.speech_provider(language)
+    episode = svc.episodes.get_episode(event["episode"]["episode_id"])
+    provider = svc.speech_provider(episode.language, svc.episodes.get_podcast(episode.podcast_id))
     return script.write_script(
         event, episodes=svc.episodes, objects=svc.objects, writer=svc.writer, provider=provider,
         model=svc.speech_model(provider), max_chars=svc.segment_max_chars(provider),
@@ -81,10 +81,11 @@ def synthesize_segment(event, context):
     from chalicelib.steps import speech
 
     svc = services()
-    language = svc.episodes.get_episode(event["episode"]["episode_id"]).language
+    # WriteScript chose the provider; the Map hands it and the language to every segment, so
+    # a segment needs no episode-store read.
     return speech.synthesize_segment(
-        event, objects=svc.objects, speech=svc.speech_for(language),
-        provider=svc.speech_provider(language),
+        event, objects=svc.objects, speech=svc.speech_for(event["language"], provider=event["provider"]),
+        provider=event["provider"],
     )
 
 

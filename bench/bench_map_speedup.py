@@ -55,7 +55,7 @@ def main() -> None:
                                          "SEGMENT_CONCURRENCY": str(concurrency)})
             services = Services(settings, s3_client=engine.client("s3"))
             slow = SlowSpeech(services.speech_for("en"))
-            services.speech_for = lambda language, slow=slow: slow
+            services.speech_for = lambda language, provider=None, slow=slow: slow
             use_services(services)
             services.episodes.put_podcast(Podcast(id="map", title="Map", sources=[{"export": str(export)}],
                                                   days_back=None))

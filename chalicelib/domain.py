@@ -36,6 +36,7 @@ RETRY_TRANSITION = (FAILED, PENDING)
 
 LANGUAGES = ("en", "he")
 FORMATS = ("dialogue", "narrator")
+SPEECH_PROVIDERS = ("espeak", "polly", "gemini")
 
 MAX_WINDOW_DAYS = 366
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")

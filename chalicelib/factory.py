@@ -11,10 +11,10 @@ from functools import cached_property
 from urllib.parse import urlparse
 
 from chalicelib.config import AWS_STAGES, Settings
+from chalicelib.domain import SPEECH_PROVIDERS
 from chalicelib.errors import ConfigurationError, InvalidInput
 from chalicelib.stores.episodes import EpisodeStore, Podcast
 
-SPEECH_PROVIDERS = ("espeak", "polly", "gemini")
 DEFAULT_AWS_SPEECH = {"en": "polly", "he": "gemini"}  # Polly has no Hebrew voice
 
 
@@ -157,7 +157,11 @@ class Services:
         raise ConfigurationError("SCRIPT_WRITER must be offline, gemini or bedrock")
 
     # -- speech: chosen per language -----------------------------------------------------------
-    def speech_provider(self, language: str) -> str:
+    def speech_provider(self, language: str, podcast: Podcast | None = None) -> str:
+        """The podcast's own choice, else SPEECH_PROVIDER_<LANG>, else SPEECH_PROVIDER, else
+        the stage's default for the language."""
+        if podcast is not None and podcast.speech_provider:
+            return podcast.speech_provider  # one of SPEECH_PROVIDERS: the stores check it
         name = (
             self.settings.get(f"SPEECH_PROVIDER_{language.upper()}")
             or self.settings.get("SPEECH_PROVIDER")
@@ -168,18 +172,20 @@ class Services:
                 f"SPEECH_PROVIDER_{language.upper()} / SPEECH_PROVIDER must be one of {', '.join(SPEECH_PROVIDERS)}")
         return name
 
-    def check_speech(self, language: str) -> None:
+    def check_speech(self, language: str, podcast: Podcast | None = None) -> None:
         """Refuse, before any content is collected, a provider that cannot speak the language
         or is not configured."""
-        name = self.speech_provider(language)
+        name = self.speech_provider(language, podcast)
+        chosen_by = (f"podcast {podcast.id!r} (speech_provider)" if podcast is not None and podcast.speech_provider
+                     else f"SPEECH_PROVIDER_{language.upper()} / SPEECH_PROVIDER")
         if name == "espeak" and self.settings.stage in AWS_STAGES:
             # espeak-ng is an offline engine for laptops and tests; the Lambda bundle leaves it out.
             raise ConfigurationError(
-                f"SPEECH_PROVIDER_{language.upper()} / SPEECH_PROVIDER: espeak is not deployed on AWS "
-                f"(stage {self.settings.stage}); use polly (English) or gemini")
+                f"{chosen_by}: espeak is not deployed on AWS (stage {self.settings.stage}); "
+                "use polly (English) or gemini")
         if name == "polly" and language != "en":
-            raise InvalidInput(f"language {language!r} cannot be spoken by Amazon Polly (no Hebrew voice): "
-                               f"set SPEECH_PROVIDER_{language.upper()}=gemini")
+            raise InvalidInput(f"language {language!r} cannot be spoken by Amazon Polly (no Hebrew voice), "
+                               f"chosen by {chosen_by}: use gemini")
         if name == "gemini":
             self.settings.secret("GEMINI_API_KEY")  # ConfigurationError naming the variable
 
@@ -205,8 +211,10 @@ class Services:
 
         return MAX_CHARS[provider]
 
-    def speech_for(self, language: str):
-        name = self.speech_provider(language)
+    def speech_for(self, language: str, provider: str | None = None):
+        """The engine for ``provider`` (the one WriteScript chose and the script names), else
+        the configured one for ``language``; built once per process."""
+        name = provider or self.speech_provider(language)
         if name not in self._speech_engines:
             self._speech_engines[name] = self._build_speech(name)
         return self._speech_engines[name]

@@ -28,7 +28,7 @@ def write_script(
     concurrency: int,
     target_seconds: float | None = None,
 ) -> dict:
-    """Returns {"script_key", "segments": [0, 1, ...], "max_concurrency", "provider"}."""
+    """Returns {"script_key", "segments": [0, 1, ...], "max_concurrency", "provider", "language"}."""
     ref, content = event["episode"], event["content"]
     episode = episodes.get_episode(ref["episode_id"])
     podcast = episodes.get_podcast(ref["podcast_id"])
@@ -82,4 +82,5 @@ def write_script(
         "segments": list(range(len(segments))),
         "max_concurrency": concurrency,
         "provider": provider,
+        "language": episode.language,
     }

@@ -13,7 +13,10 @@ _EXECUTION_NAMESPACE = uuid.UUID("6f1c1d7e-8a51-4a8e-9d0e-70646361737f")
 
 
 def validate_episode(
-    event: dict, *, episodes: EpisodeStore, check_speech: Callable[[str], None] = lambda language: None
+    event: dict,
+    *,
+    episodes: EpisodeStore,
+    check_speech: Callable[[str, Podcast], None] = lambda language, podcast: None,
 ) -> dict:
     """``event``: {"input": <execution input>, "execution_id": <execution ARN>}.
 
@@ -29,7 +32,7 @@ def validate_episode(
     # retry of this step finds the same episode instead of creating a second one, and the
     # reconciler can find the episode of an execution that ended outside the Catch path.
     # A provider that cannot speak the language is refused now, not after collection.
-    check_speech(request.language or podcast.language)
+    check_speech(request.language or podcast.language, podcast)
     episode_id = request.episode_id or episode_id_for_execution(execution_id)
     episode = episodes.get_episode(episode_id)
     if episode is None:

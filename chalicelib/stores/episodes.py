@@ -29,6 +29,9 @@ class Podcast:
     days_back: int | None = 7
     frequency_days: int | None = 7
     paused: bool = False
+    # espeak | polly | gemini for this podcast's episodes; None: the SPEECH_PROVIDER_<LANG> /
+    # SPEECH_PROVIDER setting (and, without one, the stage's default for the language).
+    speech_provider: str | None = None
 
     def to_json(self) -> dict:
         return asdict(self)

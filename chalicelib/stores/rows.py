@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from chalicelib.domain import (
     FORMATS,
     LANGUAGES,
+    SPEECH_PROVIDERS,
     STATUSES,
     is_legal_transition,
     validate_choice,
@@ -57,6 +58,8 @@ def check_podcast(podcast: Podcast) -> None:
     validate_podcast_id(podcast.id, "id")
     validate_choice(podcast.language, "language", LANGUAGES)
     validate_choice(podcast.format, "format", FORMATS)
+    if podcast.speech_provider is not None:
+        validate_choice(podcast.speech_provider, "speech_provider", SPEECH_PROVIDERS)
 
 
 def is_legal_move(expected: str, to: str) -> bool:

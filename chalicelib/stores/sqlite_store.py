@@ -64,6 +64,7 @@ CREATE TABLE IF NOT EXISTS podcasts (
     days_back      INTEGER CHECK (days_back IS NULL OR days_back > 0),
     frequency_days INTEGER CHECK (frequency_days IS NULL OR frequency_days > 0),
     paused         INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+    speech_provider TEXT CHECK (speech_provider IS NULL OR speech_provider IN ('espeak', 'polly', 'gemini')),
     created_at     TEXT NOT NULL DEFAULT ({_NOW}),
     updated_at     TEXT NOT NULL DEFAULT ({_NOW})
 );
@@ -171,6 +172,22 @@ COMMIT;
 
 _SELECT_EPISODE = "SELECT * FROM episodes WHERE id = ?"
 
+# Columns added after a release: a file made by an older podcasto (~/.podcasto/podcasto.db)
+# gets them on open; CREATE TABLE IF NOT EXISTS alone would leave it without.
+_ADDED_COLUMNS = {
+    "podcasts": {
+        "speech_provider": "TEXT CHECK (speech_provider IS NULL OR speech_provider IN ('espeak', 'polly', 'gemini'))",
+    },
+}
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for name, declaration in columns.items():
+            if name not in present:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+
 
 class SqliteEpisodeStore:
     """``EpisodeStore`` on a SQLite file; the parent directory is created when missing."""
@@ -185,6 +202,7 @@ class SqliteEpisodeStore:
             self._call(lambda: conn.execute("PRAGMA journal_mode = WAL"))
             try:
                 self._call(lambda: conn.executescript(SCHEMA))
+                self._call(lambda: _add_missing_columns(conn))
             finally:
                 if conn.in_transaction:  # the script failed half-way: keep the file as it was
                     conn.rollback()
@@ -273,13 +291,14 @@ class SqliteEpisodeStore:
             self._execute(
                 conn,
                 """INSERT INTO podcasts (id, title, language, format, hosts, sources, days_back,
-                                         frequency_days, paused)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         frequency_days, paused, speech_provider)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (id) DO UPDATE SET
                        title = excluded.title, language = excluded.language,
                        format = excluded.format, hosts = excluded.hosts,
                        sources = excluded.sources, days_back = excluded.days_back,
-                       frequency_days = excluded.frequency_days, paused = excluded.paused""",
+                       frequency_days = excluded.frequency_days, paused = excluded.paused,
+                       speech_provider = excluded.speech_provider""",
                 (
                     podcast.id,
                     podcast.title,
@@ -290,6 +309,7 @@ class SqliteEpisodeStore:
                     podcast.days_back,
                     podcast.frequency_days,
                     int(bool(podcast.paused)),
+                    podcast.speech_provider,
                 ),
             )
 
@@ -461,4 +481,5 @@ def _podcast(row: dict) -> Podcast:
         days_back=row["days_back"],
         frequency_days=row["frequency_days"],
         paused=bool(row["paused"]),
+        speech_provider=row["speech_provider"],
     )

@@ -68,9 +68,22 @@ def test_podcast_round_trips_with_hosts_and_sources(harness):
         days_back=3,
         frequency_days=1,
         paused=True,
+        speech_provider="gemini",
     )
     assert harness.store.get_podcast(podcast.id) == podcast
     assert podcast in harness.store.list_podcasts()
+
+
+def test_a_podcast_without_its_own_speech_provider_reads_back_as_none(harness):
+    podcast = harness.new_podcast()
+    assert harness.store.get_podcast(podcast.id).speech_provider is None
+
+
+def test_an_unknown_speech_provider_is_refused_naming_the_field(harness):
+    podcast = harness.new_podcast()
+    podcast.speech_provider = "festival"
+    with pytest.raises(InvalidInput, match="speech_provider must be one of espeak, polly, gemini"):
+        harness.store.put_podcast(podcast)
 
 
 def test_put_podcast_replaces_an_existing_one_keeping_its_episodes(harness):

@@ -32,7 +32,7 @@ SECRETS_NEEDED = {
     "MarkContentCollected": {"SUPABASE_KEY"},
     "MarkProcessing": {"SUPABASE_KEY"},
     "WriteScript": {"SUPABASE_KEY", "GEMINI_API_KEY"},
-    "SynthesizeSegment": {"SUPABASE_KEY", "GEMINI_API_KEY"},
+    "SynthesizeSegment": {"GEMINI_API_KEY"},  # the Map hands it the provider: no store read
     "StitchAudio": set(),
     "MarkCompleted": {"SUPABASE_KEY"},
     "MarkFailed": {"SUPABASE_KEY"},

@@ -344,6 +344,42 @@ def test_speech_provider_that_cannot_speak_the_language_is_refused_before_collec
     assert "collect_content" not in invoked(engine)
 
 
+def test_a_podcasts_own_speech_provider_is_used_for_its_episodes(engine, services, small_export, podcast_for):
+    """The deployment says Polly; this podcast says espeak: the podcast wins, end to end."""
+    import dataclasses
+
+    from chalicelib.config import Settings
+
+    services.settings = Settings(environ={**services.settings.environ, "SPEECH_PROVIDER": "polly"})
+    podcast = podcast_for(small_export, podcast_id="own-voice")
+    services.episodes.put_podcast(dataclasses.replace(podcast, speech_provider="espeak"))
+
+    description, states = run(engine, {"podcast_id": podcast.id})
+
+    assert description["status"] == "SUCCEEDED", description.get("cause")
+    episode_id = json.loads(description["output"])["episode"]["episode_id"]
+    document = json.loads(services.objects.get(f"podcasts/{podcast.id}/{episode_id}/script.json"))
+    assert document["provider"] == "espeak"
+    segment_calls = [payload for name, payload in engine.invocations if name == "synthesize_segment"]
+    assert segment_calls and {(p["provider"], p["language"]) for p in segment_calls} == {("espeak", "en")}
+
+
+def test_a_podcasts_own_provider_that_cannot_speak_its_language_is_refused_before_collection(
+        engine, services, podcast_for):
+    import dataclasses
+
+    from tests.conftest import EXAMPLES
+
+    podcast = podcast_for(EXAMPLES / "hebrew-export" / "result.json", podcast_id="he-own-polly", language="he")
+    services.episodes.put_podcast(dataclasses.replace(podcast, speech_provider="polly"))
+
+    description, _ = run(engine, {"podcast_id": podcast.id})
+
+    assert description["status"] == "FAILED" and description["error"] == "InvalidInput"
+    assert "podcast 'he-own-polly' (speech_provider)" in description["cause"]
+    assert "collect_content" not in invoked(engine)
+
+
 class FailingSegments:
     """Real speech, except that the given segment texts fail for good while ``broken``."""
 
@@ -372,7 +408,7 @@ def test_a_segment_that_fails_for_good_fails_the_episode_and_a_retry_redoes_only
     real = services.speech_for("en")
     flaky = None
 
-    def speech_for(language):
+    def speech_for(language, provider=None):
         return flaky
 
     headers = {"X-Api-Key": API_KEY, "Content-Type": "application/json"}

@@ -90,3 +90,19 @@ def test_the_llm_writers_take_their_style_and_output_cap_from_configuration(monk
 def test_a_malformed_output_cap_names_the_setting():
     with pytest.raises(ConfigurationError, match="SCRIPT_MAX_OUTPUT_TOKENS"):
         services(SCRIPT_WRITER="bedrock", SCRIPT_MAX_OUTPUT_TOKENS="lots").writer
+
+
+def test_a_podcasts_own_speech_provider_beats_the_settings():
+    from chalicelib.stores.episodes import Podcast
+
+    svc = services(PODCASTO_STAGE="prod", SPEECH_PROVIDER_EN="polly")
+    own = Podcast(id="p", title="P", speech_provider="gemini")
+    assert svc.speech_provider("en", own) == "gemini"
+    assert svc.speech_provider("en", Podcast(id="q", title="Q")) == "polly"
+
+
+def test_a_podcast_choosing_polly_for_hebrew_is_refused_naming_the_podcast():
+    from chalicelib.stores.episodes import Podcast
+
+    with pytest.raises(InvalidInput, match="podcast 'hebrew-news' \\(speech_provider\\)"):
+        services().check_speech("he", Podcast(id="hebrew-news", title="H", language="he", speech_provider="polly"))

@@ -67,7 +67,7 @@ def test_the_script_is_stored_with_segments_that_keep_their_turns_message_ids(se
     assert len({s["key"] for s in segments}) == len(segments)
     assert all(s["key"].startswith("podcasts/p/") and s["key"].endswith(".wav") for s in segments)
     assert result == {"script_key": result["script_key"], "segments": list(range(len(segments))),
-                      "max_concurrency": 3, "provider": "espeak"}
+                      "max_concurrency": 3, "provider": "espeak", "language": "en"}
 
 
 def test_a_script_far_off_its_target_length_is_rejected_before_any_speech(setup):
