@@ -34,7 +34,7 @@ def test_generate_leaves_a_playable_mp3_and_a_truthful_episode_json(tmp_path, sm
     assert (out / episode["transcript_path"]).read_text(encoding="utf-8").startswith(("Alex: ", "Maya: "))
     assert [h["to_status"] for h in episode["status_history"]] == [
         "pending", "content_collected", "processing", "completed"]
-    assert episode["states"][0] == "ValidateEpisode" and episode["states"][-1] == "EpisodeCompleted"
+    assert episode["states"][:2] == ["IsolateInput", "ValidateEpisode"] and episode["states"][-1] == "EpisodeCompleted"
     assert "-> SynthesizeSegments" in result.stdout and "<- StitchAudio" in result.stdout
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 import json
 import tempfile
 
+import pytest
 from mutagen.mp3 import MP3
 
 from chalicelib.errors import ContentNotReady, ScriptRejected, SourceUnavailable
 from chalicelib.stores.objects import S3ObjectStore
 
 HAPPY_STATES = [
+    "IsolateInput",
     "ValidateEpisode",
     "ContentAlreadyCollected",
     "CollectContent",
@@ -190,7 +192,7 @@ def test_invalid_console_input_fails_with_invalid_input_and_writes_nothing(engin
     assert "days_back" in description["cause"]
     assert invoked(engine).count("validate_episode") == 1  # never retried
     assert "collect_content" not in invoked(engine)
-    assert states == ["ValidateEpisode", "MarkFailed", "EpisodeFailed"]
+    assert states == ["IsolateInput", "ValidateEpisode", "MarkFailed", "EpisodeFailed"]
 
 
 def test_window_without_messages_fails_the_episode_as_no_content(engine, services, small_export, podcast_for):
@@ -344,3 +346,53 @@ def test_a_segment_that_fails_for_good_fails_the_episode_and_a_retry_redoes_only
     assert set(flaky.spoken) == set(texts) - set(spoken_before)
     assert len(flaky.spoken) == len(set(flaky.spoken))
     assert services.episodes.get_episode(started["episode_id"]).status == "completed"
+
+
+def episode_rows(services) -> list[str]:
+    """Every episode id in the store's file, whatever its podcast."""
+    import sqlite3
+
+    with sqlite3.connect(services.settings.sqlite_path) as conn:
+        return [r[0] for r in conn.execute("SELECT id FROM episodes")]
+
+
+@pytest.mark.parametrize(
+    "execution_input, problem",
+    [
+        ([], "not an array"),
+        ("abc", "not a string"),
+        (42, "not a number"),
+        ({"podcast_id": "console", "failures": {"A": {"Error": "Spoofed"}}}, "'failures'"),
+    ],
+    ids=["array", "string", "number", "spoofed-failures"],
+)
+def test_malformed_console_input_fails_as_invalid_input_naming_the_problem_and_writes_nothing(
+        engine, services, small_export, podcast_for, execution_input, problem):
+    podcast_for(small_export, podcast_id="console")
+
+    description, states = run(engine, execution_input)
+
+    assert description["status"] == "FAILED"
+    assert description["error"] == "InvalidInput", description.get("cause")
+    assert problem in description["cause"]
+    assert "Traceback" not in description["cause"] and "stackTrace" not in description["cause"]
+    assert states == ["IsolateInput", "ValidateEpisode", "MarkFailed", "EpisodeFailed"]
+    assert episode_rows(services) == []
+
+
+def test_an_episode_key_in_the_input_cannot_make_mark_failed_write_to_that_episode(
+        engine, services, small_export, podcast_for):
+    from chalicelib.domain import Window
+
+    podcast = podcast_for(small_export)
+    victim, _ = services.episodes.create_episode(
+        podcast_id=podcast.id, language="en", format="dialogue", window=Window(None, None))
+
+    description, _ = run(engine, {"podcast_id": podcast.id, "episode": {"episode_id": victim.id}})
+
+    assert (description["status"], description["error"]) == ("FAILED", "InvalidInput")
+    assert "'episode'" in description["cause"]
+    untouched = services.episodes.get_episode(victim.id)
+    assert (untouched.status, untouched.error, untouched.execution_id) == ("pending", None, None)
+    assert [h["to_status"] for h in services.episodes.history(victim.id)] == ["pending"]
+    assert episode_rows(services) == [victim.id]
