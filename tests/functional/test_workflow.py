@@ -396,3 +396,19 @@ def test_an_episode_key_in_the_input_cannot_make_mark_failed_write_to_that_episo
     assert (untouched.status, untouched.error, untouched.execution_id) == ("pending", None, None)
     assert [h["to_status"] for h in services.episodes.history(victim.id)] == ["pending"]
     assert episode_rows(services) == [victim.id]
+
+
+def test_the_documented_console_input_completes_an_episode_of_the_demo_podcast(engine, services):
+    from podcasto_local.engine_server import demo_podcast
+    from tests.conftest import EXAMPLES
+
+    services.episodes.put_podcast(demo_podcast())
+    console_input = json.loads((EXAMPLES / "console-input.json").read_text())
+    assert console_input["podcast_id"] == demo_podcast().id  # what `make local` seeds
+
+    description, states = run(engine, console_input)
+
+    assert description["status"] == "SUCCEEDED", (description.get("error"), description.get("cause"))
+    assert states == HAPPY_STATES
+    episode = services.episodes.get_episode(json.loads(description["output"])["episode"]["episode_id"])
+    assert episode.status == "completed" and episode.duration_seconds > 1
