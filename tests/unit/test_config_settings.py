@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.config import SETTINGS, Settings
+from chalicelib.config import LOCAL_API_KEY, SETTINGS, Settings
 from chalicelib.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,3 +59,20 @@ def test_nothing_is_read_at_construction():
             raise AssertionError("read too early")
 
     Settings(environ=Exploding())  # constructing reads nothing
+
+
+@pytest.mark.parametrize("stage", ["prod", "dev"])
+def test_an_aws_stage_without_an_api_key_fails_closed(stage):
+    with pytest.raises(ConfigurationError, match="PODCASTO_API_KEY"):
+        Settings(environ={"PODCASTO_STAGE": stage}).api_key
+
+
+def test_only_the_local_stage_has_a_default_api_key():
+    assert Settings(environ={}).api_key == LOCAL_API_KEY
+    assert Settings(environ={"PODCASTO_STAGE": "prod", "PODCASTO_API_KEY": "k"}).api_key == "k"
+
+
+def test_a_whole_number_above_its_maximum_names_the_variable_and_the_bound():
+    with pytest.raises(ConfigurationError, match="AUDIO_URL_EXPIRES_SECONDS must be at most 604800"):
+        Settings(environ={"AUDIO_URL_EXPIRES_SECONDS": "604801"}).integer(
+            "AUDIO_URL_EXPIRES_SECONDS", minimum=60, maximum=604800)
