@@ -412,3 +412,27 @@ def test_the_documented_console_input_completes_an_episode_of_the_demo_podcast(e
     assert states == HAPPY_STATES
     episode = services.episodes.get_episode(json.loads(description["output"])["episode"]["episode_id"])
     assert episode.status == "completed" and episode.duration_seconds > 1
+
+
+def test_time_scale_compresses_the_retry_backoff_the_history_records(engine, services, small_export, podcast_for):
+    from tests.conftest import ROOT
+
+    # Without jitter, so the unscaled backoff is a known sum, not a random one.
+    asl = json.loads((ROOT / "statemachine.asl.json").read_text())
+    (retrier,) = [r for r in asl["States"]["WaitForContent"]["Retry"] if r["ErrorEquals"] == ["ContentNotReady"]]
+    del retrier["JitterStrategy"]
+    arn = engine.deploy("podcasto-no-jitter", engine.definition_of(json.dumps(asl)))
+    podcast = podcast_for(small_export)
+    services.objects = EventuallyVisibleObjects(services.objects, hidden_heads=3)
+
+    execution = engine.start_execution({"podcast_id": podcast.id}, state_machine_arn=arn)
+    assert engine.wait(execution, timeout=120)["status"] == "SUCCEEDED"
+
+    events = engine.history(execution)
+    entered = next(e for e in events if e.get("stateEnteredEventDetails", {}).get("name") == "WaitForContent")
+    exited = next(e for e in events if e.get("stateExitedEventDetails", {}).get("name") == "WaitForContent")
+    failed_attempts = [e for e in events if e["type"] == "LambdaFunctionFailed"]
+    unscaled = sum(min(retrier["IntervalSeconds"] * retrier["BackoffRate"] ** n, retrier["MaxDelaySeconds"])
+                   for n in range(len(failed_attempts)))
+    assert len(failed_attempts) == 3 and unscaled == 7  # 1 + 2 + 4 s of backoff, as written
+    assert (exited["timestamp"] - entered["timestamp"]).total_seconds() < unscaled / 10
