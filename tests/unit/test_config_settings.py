@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,15 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_setting_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     assert [name for name in SETTINGS if f"`{name}`" not in readme] == []
+
+
+def test_every_make_variable_is_documented_in_the_readme():
+    makefile = (ROOT / "Makefile").read_text()
+    names = set(re.findall(r"^(?:export )?([A-Z_]+) \?=", makefile, re.M))
+    names |= set(re.findall(r"\$\((?:or|if) \$\(([A-Z_]+)\)", makefile))
+    assert {"PORT", "LOCAL_SFN_PORT", "MALLOC_ARENA_MAX", "STAGE"} <= names  # the patterns still match
+    readme = (ROOT / "README.md").read_text()
+    assert sorted(name for name in names if f"`{name}`" not in readme) == []
 
 
 def test_explicit_override_beats_environment_and_environment_beats_default():
