@@ -41,7 +41,7 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "PODCASTO_API_KEY": (None, "Admin API key (X-Api-Key or Authorization: Bearer). Secret: also PODCASTO_API_KEY_SECRET_ARN / _PARAMETER. The local stage defaults to `podcasto-local-key`; AWS stages have no default."),
     "STATE_MACHINE_ARN": (None, "The workflow the admin API starts (injected by the deploy template; set by `make local`)."),
     "SFN_ENDPOINT_URL": (None, "Step Functions endpoint override; `make local` points it at the local engine."),
-    "AUDIO_URL_EXPIRES_SECONDS": ("3600", "Lifetime of the presigned audio_url made on each read of an episode."),
+    "AUDIO_URL_EXPIRES_SECONDS": ("3600", "Lifetime of the presigned (SigV4) audio_url made on each read of an episode: 60 to 604800 (7 days)."),
     "PUBLIC_AUDIO_BASE_URL": (None, "If set, audio_url is this base URL + the S3 key (e.g. a CDN) instead of a presigned URL."),
     "LOG_LEVEL": ("INFO", "Level of the JSON log lines."),
     "SCRIPT_WRITER": ("offline", "Script writer: offline (deterministic), gemini or bedrock."),
@@ -115,7 +115,7 @@ class Settings:
             raise ConfigurationError(f"{name} is not set")
         return value
 
-    def integer(self, name: str, *, minimum: int = 0) -> int:
+    def integer(self, name: str, *, minimum: int = 0, maximum: int | None = None) -> int:
         raw = self.get(name)
         try:
             value = int(raw)  # type: ignore[arg-type]
@@ -123,6 +123,8 @@ class Settings:
             raise ConfigurationError(f"{name} must be a whole number") from None
         if value < minimum:
             raise ConfigurationError(f"{name} must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise ConfigurationError(f"{name} must be at most {maximum}")
         return value
 
     def flag(self, name: str) -> bool:

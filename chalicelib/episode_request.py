@@ -44,7 +44,7 @@ def parse_episode_request(
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise InvalidInput("the input must be a JSON object")
+        raise InvalidInput(f"the input must be a JSON object, not {_json_kind(data)}")
     unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise InvalidInput(f"unknown field {unknown[0]!r} (allowed: {', '.join(allowed)})")
@@ -74,3 +74,16 @@ def parse_episode_request(
     if fmt is not None:
         validate_choice(fmt, "format", FORMATS)
     return EpisodeRequest(podcast_id, episode_id, window, language, fmt)
+
+
+def _json_kind(value: object) -> str:
+    """What a non-object JSON value is, in JSON's words (a caller wrote JSON, not Python)."""
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return type(value).__name__

@@ -39,7 +39,7 @@ class Services:
 
         return SqliteEpisodeStore(str(self.settings.sqlite_path))
 
-    def _client(self, service: str, endpoint_setting: str):
+    def _client(self, service: str, endpoint_setting: str, config=None):
         """A boto3 client; an endpoint override on loopback (the local engine) gets throwaway
         credentials, so a laptop without an AWS account works and real credentials never
         reach a local server."""
@@ -49,11 +49,15 @@ class Services:
         kwargs = {}
         if endpoint and urlparse(endpoint).hostname in ("127.0.0.1", "localhost", "::1"):
             kwargs = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
-        return boto3.client(service, region_name=self.settings.region, endpoint_url=endpoint, **kwargs)
+        return boto3.client(
+            service, region_name=self.settings.region, endpoint_url=endpoint, config=config, **kwargs
+        )
 
     @cached_property
     def s3_client(self):
-        return self._client("s3", "S3_ENDPOINT_URL")
+        from chalicelib.stores.objects import s3_client_config
+
+        return self._client("s3", "S3_ENDPOINT_URL", config=s3_client_config())
 
     @cached_property
     def sfn_client(self):
@@ -69,8 +73,13 @@ class Services:
         base = self.settings.get("PUBLIC_AUDIO_BASE_URL")
         if base:
             return f"{base.rstrip('/')}/{key}"
+        from chalicelib.stores.objects import MAX_PRESIGN_SECONDS
+
         return self.objects.presigned_url(
-            key, expires_seconds=self.settings.integer("AUDIO_URL_EXPIRES_SECONDS", minimum=60)
+            key,
+            expires_seconds=self.settings.integer(
+                "AUDIO_URL_EXPIRES_SECONDS", minimum=60, maximum=MAX_PRESIGN_SECONDS
+            ),
         )
 
     @cached_property

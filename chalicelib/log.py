@@ -10,6 +10,7 @@ request headers or bodies — so no secret can reach a log line.
 """
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import logging
@@ -17,7 +18,9 @@ import sys
 
 SERVICE = "podcasto"
 TASK_KEYS = ("task", "episode_id", "execution_id")
-_task_keys: dict = {}  # the running task's keys; a Lambda runs one event at a time
+# The running task's keys. A Lambda runs one event at a time, but the local engine runs a Map's
+# iterations as threads of one process: a context variable gives each thread its own keys.
+_task_keys: contextvars.ContextVar[dict] = contextvars.ContextVar("podcasto_task_keys", default={})
 _logger: logging.Logger | None = None
 
 
@@ -25,7 +28,7 @@ class _TaskKeys(logging.Filter):
     """Copy the running task's keys onto each record, so the formatter writes them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        for key, value in _task_keys.items():
+        for key, value in _task_keys.get().items():
             setattr(record, key, value)
         return True
 
@@ -51,11 +54,12 @@ def logger() -> logging.Logger:
 
         log = logging.getLogger(SERVICE)
         log.setLevel(Settings().get("LOG_LEVEL") or "INFO")
+        # On the logger, not a handler: every handler added to it (a test's, the CLI's) sees the keys.
+        log.addFilter(_TaskKeys())
         # Its own stdout handler and no propagation: the Lambda runtime's root handler would
         # print each line again in its own plain-text format.
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(formatter())
-        handler.addFilter(_TaskKeys())
         log.addHandler(handler)
         log.propagate = False
         _logger = log
@@ -82,7 +86,8 @@ def task(name: str):
         @functools.wraps(handler)
         def wrapper(event, context):
             log = logger()
-            _task_keys.update(task=name, **{k: v for k, v in _ids(event).items() if v is not None})
+            keys = {"task": name, **{k: v for k, v in _ids(event).items() if v is not None}}
+            token = _task_keys.set(keys)
             log.info("task started")
             try:
                 result = handler(event, context)
@@ -93,7 +98,7 @@ def task(name: str):
                 raise
             finally:
                 # A warm Lambda container reuses the logger: the next event has its own ids.
-                _task_keys.clear()
+                _task_keys.reset(token)
 
         return wrapper
 

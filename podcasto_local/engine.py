@@ -199,9 +199,14 @@ class LocalEngine:
         self.stop()
 
     def client(self, service: str):
-        """A boto3 client for the loopback server (throwaway credentials, never the user's)."""
+        """A boto3 client for the loopback server (throwaway credentials, never the user's);
+        S3's is configured as on AWS, so local audio URLs are signed the same way."""
+        from chalicelib.stores.objects import s3_client_config
+
+        config = s3_client_config() if service == "s3" else None
         return boto3.client(
-            service, region_name=self.region, endpoint_url=self.endpoint, **_LOCAL_CREDENTIALS
+            service, region_name=self.region, endpoint_url=self.endpoint, config=config,
+            **_LOCAL_CREDENTIALS,
         )
 
     def definition(self) -> str:

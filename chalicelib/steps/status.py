@@ -60,11 +60,15 @@ def mark_failed(event: dict, *, episodes: EpisodeStore) -> dict:
     the failed state's name (each Catch writes to ``$.failures.<StateName>``). When there is no
     episode (invalid input) or another execution owns it, nothing is written.
     """
-    state = event.get("state") or {}
-    failed_state, failure = next(iter((state.get("failures") or {"Unknown": {}}).items()))
-    error = failure.get("Error") or "States.Unknown"
+    # The ASL nests the caller's input under $.input, so the state's keys are the workflow's
+    # own; a malformed state is still reported, never a crash that loses the original error.
+    state = _object(event.get("state"))
+    failures = _object(state.get("failures")) or {"Unknown": {}}
+    failed_state, failure = next(iter(failures.items()))
+    failure = _object(failure)
+    error = str(failure.get("Error") or "States.Unknown")
     cause = clean_cause(failure.get("Cause"))
-    episode_id = (state.get("episode") or {}).get("episode_id")
+    episode_id = _object(state.get("episode")).get("episode_id")
     if episode_id:
         record_failure(
             episodes,
@@ -75,6 +79,10 @@ def mark_failed(event: dict, *, episodes: EpisodeStore) -> dict:
             failed_state=failed_state,
         )
     return {"Error": error, "Cause": cause, "State": failed_state}
+
+
+def _object(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def record_failure(

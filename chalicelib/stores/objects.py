@@ -15,6 +15,20 @@ _TRANSIENT_CODES = {
     "ServiceUnavailable", "503", "500",
 }
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound", "412", "PreconditionFailed"}
+# The longest a SigV4 presigned URL may live (S3 refuses longer ones).
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+
+
+def s3_client_config():
+    """The botocore config every S3 client of podcasto is built with.
+
+    Signature Version 4 for presigned URLs: for backwards compatibility botocore presigns S3
+    URLs with SigV2 unless told otherwise, which S3 has deprecated and refuses for SSE-KMS
+    objects, and whose URLs carry no ``X-Amz-Expires``.
+    """
+    from botocore.config import Config
+
+    return Config(signature_version="s3v4")
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def test_asl_validator_refuses_a_dangling_next(tmp_path):
 def test_moto_creates_the_workflow(engine):
     arn = engine.deploy("asl-validation", engine.definition())
     described = engine.client("stepfunctions").describe_state_machine(stateMachineArn=arn)
-    assert json.loads(described["definition"])["StartAt"] == "ValidateEpisode"
+    assert json.loads(described["definition"])["StartAt"] == "IsolateInput"
 
 
 def test_moto_refuses_a_bad_retry_field(engine, tmp_path):

@@ -4,12 +4,14 @@ from __future__ import annotations
 import json
 import threading
 import urllib.request
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.domain import Window
+from chalicelib.config import Settings
+from chalicelib.domain import Window, audio_key, transcript_key
 from chalicelib.errors import ScriptRejected, WorkflowUnavailable
 from tests.conftest import API_KEY
 
@@ -126,6 +128,8 @@ def test_a_window_without_messages_shows_the_episode_failed_as_no_content(client
         ({"language": "fr"}, "language"),
         ({"format": "panel"}, "format"),
         ({"days_back": 3, "start_date": "2026-11-01"}, "days_back"),
+        ({"days_back": 367}, "days_back"),
+        ({"start_date": "2025-01-01", "end_date": "2026-01-02"}, "end_date"),
     ],
 )
 def test_invalid_body_is_a_400_naming_the_field_and_creates_nothing(client, services, podcast, body, field):
@@ -147,6 +151,35 @@ def test_malformed_or_oversized_body_is_a_400(client, podcast, raw, words):
     assert words in response.json_body["message"]
 
 
+class RecordingStarter:
+    """Starts nothing: these tests check what the API accepts, not the workflow."""
+
+    def __init__(self):
+        self.inputs = []
+
+    def execution_arn(self, name):
+        return f"arn:aws:states:us-east-1:123456789012:execution:podcasto-local:{name}"
+
+    def start(self, *, name, execution_input):
+        self.inputs.append(execution_input)
+        return self.execution_arn(name)
+
+
+def test_a_window_of_366_days_is_accepted_and_one_day_more_is_a_400_naming_the_fields(client, services, podcast):
+    starter = RecordingStarter()
+    services.starter = lambda: starter
+
+    # An end date counts its whole day: 2025-01-01 through 2026-01-01 is 366 days.
+    accepted = post(client, f"/podcasts/{podcast.id}/episodes", {"start_date": "2025-01-01", "end_date": "2026-01-01"})
+    refused = post(client, f"/podcasts/{podcast.id}/episodes", {"start_date": "2025-01-01", "end_date": "2026-01-02"})
+
+    assert accepted.status_code == 202
+    assert refused.status_code == 400
+    message = refused.json_body["message"]
+    assert "start_date" in message and "end_date" in message and "366 days" in message
+    assert len(starter.inputs) == 1 and len(_episode_ids(services, podcast.id)) == 1
+
+
 def test_bad_idempotency_key_is_a_400_naming_the_header(client, podcast):
     response = post(client, f"/podcasts/{podcast.id}/episodes", {}, headers={**AUTH, "Idempotency-Key": "é" * 3})
     assert response.status_code == 400
@@ -162,6 +195,15 @@ def test_unknown_or_malformed_ids(client, podcast):
 
 
 # --- retry --------------------------------------------------------------------------------------
+def test_retry_of_an_unknown_episode_is_a_404_and_of_a_malformed_id_a_400(client, services, podcast):
+    unknown = post(client, "/episodes/6f1c1d7e-8a51-4a8e-9d0e-70646361737f/retry")
+    malformed = post(client, "/episodes/not-a-uuid/retry")
+
+    assert unknown.status_code == 404 and "6f1c1d7e-8a51-4a8e-9d0e-70646361737f" in unknown.json_body["message"]
+    assert malformed.status_code == 400 and "episode_id" in malformed.json_body["message"]
+    assert _episode_ids(services, podcast.id) == []
+
+
 def test_retry_of_an_episode_that_is_not_failed_is_a_409_with_its_status(client, engine, podcast):
     started = post(client, f"/podcasts/{podcast.id}/episodes", {})
     wait_for_end(engine, started)
@@ -280,3 +322,75 @@ def test_timed_out_execution_leaves_the_episode_failed_with_the_reason(client, e
     reconciled = services.episodes.get_episode(episode.id)
     assert reconciled.status == "failed"
     assert reconciled.error == "States.Timeout"
+
+
+# --- configuration and unexpected errors ----------------------------------------------------------
+def with_environment(services, **changes) -> None:
+    """The same services on a changed environment (the store already built stays SQLite)."""
+    environ = {**services.settings.environ, **changes}
+    services.settings = Settings(environ={k: v for k, v in environ.items() if v is not None})
+
+
+def test_an_aws_stage_without_an_api_key_answers_503_and_does_nothing(client, services, podcast):
+    with_environment(services, PODCASTO_STAGE="prod", PODCASTO_API_KEY=None)
+
+    for headers in (AUTH, {"X-Api-Key": "podcasto-local-key"}, {}):
+        for response in (client.http.get("/podcasts", headers=headers),
+                         post(client, f"/podcasts/{podcast.id}/episodes", {}, headers=headers)):
+            assert response.status_code == 503
+            # Fails closed: no key accepted, not even the local stage's; which setting is
+            # missing is for the operator's logs, not for clients.
+            assert response.json_body == {"error": "Unavailable", "message": "the service is not configured"}
+            assert "Traceback" not in response.body.decode()
+    assert _episode_ids(services, podcast.id) == []
+
+
+def test_an_unexpected_error_is_a_500_with_a_generic_message_and_no_stack_trace(client, services, podcast, monkeypatch):
+    def broken():
+        raise RuntimeError("disk /var/lib/podcasto/secret-path is on fire")
+
+    monkeypatch.setattr(services.episodes, "list_podcasts", broken)
+
+    response = client.http.get("/podcasts", headers=AUTH)
+
+    assert response.status_code == 500
+    assert response.json_body == {"error": "InternalError", "message": "an internal error occurred"}
+    assert "on fire" not in response.body.decode() and "Traceback" not in response.body.decode()
+
+
+def completed_episode(services, podcast):
+    """A completed episode, moved there by the store itself (no workflow needed to read it)."""
+    episode, _ = services.episodes.create_episode(
+        podcast_id=podcast.id, language="en", format="dialogue", window=Window(None, None))
+    arn = f"arn:aws:states:us-east-1:123456789012:execution:podcasto-local:episode-{episode.id}-a1"
+    services.episodes.claim(episode.id, arn)
+    services.episodes.transition(
+        episode.id, expected="pending", to="content_collected", execution_id=arn,
+        content_key=f"podcasts/{podcast.id}/{episode.id}/content.json", content_etag='"etag"')
+    services.episodes.transition(episode.id, expected="content_collected", to="processing", execution_id=arn)
+    return services.episodes.transition(
+        episode.id, expected="processing", to="completed", execution_id=arn,
+        audio_key=audio_key(podcast.id, episode.id), transcript_key=transcript_key(podcast.id, episode.id),
+        duration_seconds=12.5)
+
+
+@pytest.mark.parametrize("base", ["https://cdn.example.com/podcasto", "https://cdn.example.com/podcasto/"])
+def test_audio_url_is_the_public_base_url_plus_the_key_when_one_is_set(client, services, podcast, base):
+    with_environment(services, PUBLIC_AUDIO_BASE_URL=base)
+    episode = completed_episode(services, podcast)
+
+    body = client.http.get(f"/episodes/{episode.id}", headers=AUTH).json_body
+
+    assert body["audio_url"] == f"https://cdn.example.com/podcasto/{episode.audio_key}"
+    assert body["transcript_url"] == f"https://cdn.example.com/podcasto/{episode.transcript_key}"
+
+
+def test_audio_url_is_presigned_for_audio_url_expires_seconds(client, services, podcast):
+    with_environment(services, AUDIO_URL_EXPIRES_SECONDS="900")
+    episode = completed_episode(services, podcast)
+
+    body = client.http.get(f"/episodes/{episode.id}", headers=AUTH).json_body
+
+    url = urlparse(body["audio_url"])
+    assert url.path.endswith(episode.audio_key)
+    assert parse_qs(url.query)["X-Amz-Expires"] == ["900"]

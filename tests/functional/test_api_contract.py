@@ -123,50 +123,108 @@ def test_fuzzed_ids_never_cause_a_5xx(client, segment):
         assert response.status_code < 500, (path, response.body)
 
 
+class RefusingGemini:
+    """Loopback Gemini API that refuses every key as the real one does — a 400 whose DebugInfo
+    echoes the key back, which is how a key could reach a log line."""
+
+    def __init__(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                key = self.headers.get("x-goog-api-key", "")
+                payload = json.dumps({"error": {
+                    "code": 400, "message": "API key not valid. Please pass a valid API key.",
+                    "status": "INVALID_ARGUMENT",
+                    "details": [
+                        {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
+                         "domain": "googleapis.com"},
+                        {"@type": "type.googleapis.com/google.rpc.DebugInfo", "detail": f"Invalid API key: {key}"},
+                    ]}}).encode()
+                self.send_response(400)
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *_args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self):
+        import threading
+
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def test_no_secret_reaches_a_log_line(engine, tmp_path, small_export):
+    import io
+    import logging
+
     from chalicelib.config import Settings
     from chalicelib.factory import Services, use_services
+    from chalicelib.log import formatter
+    from chalicelib.script.gemini import GeminiScriptWriter
+    from chalicelib.stores.episodes import Podcast
 
     secrets = {
         "PODCASTO_API_KEY": "api-key-9f8e7d6c5b4a",
         "TELEGRAM_SESSION": "1BVtsOKABu-session-0123456789abcdef",
         "TELEGRAM_API_HASH": "hash-fedcba9876543210",
         "SUPABASE_KEY": "eyJhbGciOiJIUzI1NiJ9.service-role-secret",
+        "GEMINI_API_KEY": "AIzaSyLEAK-gemini-0123456789abcdef",
     }
     settings = Settings(environ={"PODCASTO_HOME": str(tmp_path / "home"),
                                  "STATE_MACHINE_ARN": engine.state_machine_arn,
                                  "TELEGRAM_API_ID": "12345", **secrets})
     services = Services(settings, s3_client=engine.client("s3"), sfn_client=engine.client("stepfunctions"))
     previous = use_services(services)
-    # Every log line, as the Lambda runtime would ship it: the JSON formatter of chalicelib.log.
-    import io
-    import logging
-
-    from chalicelib.log import formatter, logger
-
+    # Every log line, as the Lambda runtime would ship it: podcasto's own JSON lines, and
+    # whatever any other library (botocore, google-genai, httpx, Telethon) logs through the
+    # root logger — at DEBUG, lower than any stage runs, so nothing is hidden by a level.
     captured = io.StringIO()
     handler = logging.StreamHandler(captured)
     handler.setFormatter(formatter())
-    handler.filters = logger().handlers[0].filters
-    logging.getLogger("podcasto").addHandler(handler)
+    root, podcasto = logging.getLogger(), logging.getLogger("podcasto")
+    root_level = root.level
+    root.setLevel(logging.DEBUG)
+    root.addHandler(handler)
+    podcasto.addHandler(handler)
     try:
-        from chalicelib.stores.episodes import Podcast
-
         services.episodes.put_podcast(Podcast(id="p", title="T", sources=[{"export": str(small_export)}], days_back=None))
         services.episodes.put_podcast(Podcast(id="live", title="L", sources=["@some_channel"], days_back=1))
         headers = {"X-Api-Key": secrets["PODCASTO_API_KEY"], "Content-Type": "application/json"}
-        with Client(app) as client:
+        with Client(app) as client, RefusingGemini() as gemini:
             client.http.get("/podcasts", headers={"X-Api-Key": "wrong-" + secrets["PODCASTO_API_KEY"]})
             ok = client.http.post("/podcasts/p/episodes", headers=headers, body="{}").json_body
             live = client.http.post("/podcasts/live/episodes", headers=headers, body="{}").json_body
             for started in (ok, live):
                 engine.wait(started["execution_arn"], timeout=120)
-            shown = client.http.get(f"/episodes/{live['episode_id']}", headers=headers).body.decode()
+            # The Gemini writer with the configured key, against a server that echoes it back.
+            services.writer = GeminiScriptWriter.from_settings(
+                settings.secret("GEMINI_API_KEY"), "gemini-test", base_url=gemini.url)
+            refused = client.http.post("/podcasts/p/episodes", headers=headers, body="{}").json_body
+            engine.wait(refused["execution_arn"], timeout=120)
+            shown = "".join(client.http.get(f"/episodes/{e['episode_id']}", headers=headers).body.decode()
+                            for e in (ok, live, refused))
     finally:
         use_services(previous)
-        logging.getLogger("podcasto").removeHandler(handler)
+        podcasto.removeHandler(handler)
+        root.removeHandler(handler)
+        root.setLevel(root_level)
     logs = captured.getvalue() + shown
     assert '"task":"collect_content"' in logs  # the logs were captured
+    assert "Making request for OperationModel" in logs  # and botocore's, through the root logger
+    assert ":generateContent" in logs  # and httpx's line for the Gemini call
     assert "TelegramSessionInvalid" in logs  # the live channel's bad session failed the episode
+    assert "GEMINI_API_KEY was refused" in logs  # the Gemini key was sent and refused
     for name, value in secrets.items():
         assert value not in logs, f"{name} leaked"

@@ -12,16 +12,35 @@ from mutagen.mp3 import MP3
 from tests.conftest import EXAMPLES, ROOT
 
 
-def generate(tmp_path, *args: str) -> tuple[subprocess.CompletedProcess, dict | None]:
+def cli(tmp_path, command: str, *args: str) -> tuple[subprocess.CompletedProcess, dict | None]:
     out = tmp_path / "out"
     env = {**os.environ, "PODCASTO_HOME": str(tmp_path / "home")}
     env.pop("EPISODE_STORE", None)
     result = subprocess.run(
-        [sys.executable, "-m", "podcasto_local.cli", "generate", "--out", str(out), *args],
+        [sys.executable, "-m", "podcasto_local.cli", command, "--out", str(out), *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     summary = out / "episode.json"
     return result, json.loads(summary.read_text()) if summary.exists() else None
+
+
+def generate(tmp_path, *args: str) -> tuple[subprocess.CompletedProcess, dict | None]:
+    return cli(tmp_path, "generate", *args)
+
+
+def test_demo_leaves_a_playable_mp3_as_long_as_episode_json_says(tmp_path):
+    # What `make demo` runs, in a separate process on a fresh PODCASTO_HOME.
+    result, episode = cli(tmp_path, "demo")
+
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    assert episode["status"] == "completed" and episode["execution_status"] == "SUCCEEDED"
+    audio = MP3(out / episode["audio_path"])
+    assert audio.info.length == pytest.approx(episode["duration_seconds"], abs=0.05)
+    assert audio.info.length > 60 and audio.info.sample_rate > 0  # the whole demo export, spoken
+    assert (out / "podcast.mp3").read_bytes()[:3] == b"ID3"
+    assert episode["states"][-1] == "EpisodeCompleted"
+    assert "podcasto: completed" in result.stdout
 
 
 def test_generate_leaves_a_playable_mp3_and_a_truthful_episode_json(tmp_path, small_export):
@@ -34,7 +53,7 @@ def test_generate_leaves_a_playable_mp3_and_a_truthful_episode_json(tmp_path, sm
     assert (out / episode["transcript_path"]).read_text(encoding="utf-8").startswith(("Alex: ", "Maya: "))
     assert [h["to_status"] for h in episode["status_history"]] == [
         "pending", "content_collected", "processing", "completed"]
-    assert episode["states"][0] == "ValidateEpisode" and episode["states"][-1] == "EpisodeCompleted"
+    assert episode["states"][:2] == ["IsolateInput", "ValidateEpisode"] and episode["states"][-1] == "EpisodeCompleted"
     assert "-> SynthesizeSegments" in result.stdout and "<- StitchAudio" in result.stdout
 
 

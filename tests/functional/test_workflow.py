@@ -5,13 +5,13 @@ import json
 import tempfile
 
 import pytest
-
 from mutagen.mp3 import MP3
 
 from chalicelib.errors import ContentNotReady, ScriptRejected, SourceUnavailable
 from chalicelib.stores.objects import S3ObjectStore
 
 HAPPY_STATES = [
+    "IsolateInput",
     "ValidateEpisode",
     "ContentAlreadyCollected",
     "CollectContent",
@@ -192,7 +192,7 @@ def test_invalid_console_input_fails_with_invalid_input_and_writes_nothing(engin
     assert "days_back" in description["cause"]
     assert invoked(engine).count("validate_episode") == 1  # never retried
     assert "collect_content" not in invoked(engine)
-    assert states == ["ValidateEpisode", "MarkFailed", "EpisodeFailed"]
+    assert states == ["IsolateInput", "ValidateEpisode", "MarkFailed", "EpisodeFailed"]
 
 
 def test_window_without_messages_fails_the_episode_as_no_content(engine, services, small_export, podcast_for):
@@ -320,7 +320,7 @@ def test_the_real_supabase_store_refusing_fails_the_execution_with_no_key_in_any
         engine.wait_for_event(description["executionArn"])
 
     assert description["status"] == "FAILED" and description["error"] == error
-    assert states == ["ValidateEpisode", "MarkFailed", "EpisodeFailed"]
+    assert states == ["IsolateInput", "ValidateEpisode", "MarkFailed", "EpisodeFailed"]
     assert invoked(engine).count("validate_episode") == validate_calls
     assert f"HTTP {status}" in description["cause"]
     if status == 401:
@@ -440,3 +440,93 @@ def test_a_segment_that_fails_for_good_fails_the_episode_and_a_retry_redoes_only
     assert set(flaky.spoken) == set(texts) - set(spoken_before)
     assert len(flaky.spoken) == len(set(flaky.spoken))
     assert services.episodes.get_episode(started["episode_id"]).status == "completed"
+
+
+def episode_rows(services) -> list[str]:
+    """Every episode id in the store's file, whatever its podcast."""
+    import sqlite3
+
+    with sqlite3.connect(services.settings.sqlite_path) as conn:
+        return [r[0] for r in conn.execute("SELECT id FROM episodes")]
+
+
+@pytest.mark.parametrize(
+    "execution_input, problem",
+    [
+        ([], "not an array"),
+        ("abc", "not a string"),
+        (42, "not a number"),
+        ({"podcast_id": "console", "failures": {"A": {"Error": "Spoofed"}}}, "'failures'"),
+    ],
+    ids=["array", "string", "number", "spoofed-failures"],
+)
+def test_malformed_console_input_fails_as_invalid_input_naming_the_problem_and_writes_nothing(
+        engine, services, small_export, podcast_for, execution_input, problem):
+    podcast_for(small_export, podcast_id="console")
+
+    description, states = run(engine, execution_input)
+
+    assert description["status"] == "FAILED"
+    assert description["error"] == "InvalidInput", description.get("cause")
+    assert problem in description["cause"]
+    assert "Traceback" not in description["cause"] and "stackTrace" not in description["cause"]
+    assert states == ["IsolateInput", "ValidateEpisode", "MarkFailed", "EpisodeFailed"]
+    assert episode_rows(services) == []
+
+
+def test_an_episode_key_in_the_input_cannot_make_mark_failed_write_to_that_episode(
+        engine, services, small_export, podcast_for):
+    from chalicelib.domain import Window
+
+    podcast = podcast_for(small_export)
+    victim, _ = services.episodes.create_episode(
+        podcast_id=podcast.id, language="en", format="dialogue", window=Window(None, None))
+
+    description, _ = run(engine, {"podcast_id": podcast.id, "episode": {"episode_id": victim.id}})
+
+    assert (description["status"], description["error"]) == ("FAILED", "InvalidInput")
+    assert "'episode'" in description["cause"]
+    untouched = services.episodes.get_episode(victim.id)
+    assert (untouched.status, untouched.error, untouched.execution_id) == ("pending", None, None)
+    assert [h["to_status"] for h in services.episodes.history(victim.id)] == ["pending"]
+    assert episode_rows(services) == [victim.id]
+
+
+def test_the_documented_console_input_completes_an_episode_of_the_demo_podcast(engine, services):
+    from podcasto_local.engine_server import demo_podcast
+    from tests.conftest import EXAMPLES
+
+    services.episodes.put_podcast(demo_podcast())
+    console_input = json.loads((EXAMPLES / "console-input.json").read_text())
+    assert console_input["podcast_id"] == demo_podcast().id  # what `make local` seeds
+
+    description, states = run(engine, console_input)
+
+    assert description["status"] == "SUCCEEDED", (description.get("error"), description.get("cause"))
+    assert states == HAPPY_STATES
+    episode = services.episodes.get_episode(json.loads(description["output"])["episode"]["episode_id"])
+    assert episode.status == "completed" and episode.duration_seconds > 1
+
+
+def test_time_scale_compresses_the_retry_backoff_the_history_records(engine, services, small_export, podcast_for):
+    from tests.conftest import ROOT
+
+    # Without jitter, so the unscaled backoff is a known sum, not a random one.
+    asl = json.loads((ROOT / "statemachine.asl.json").read_text())
+    (retrier,) = [r for r in asl["States"]["WaitForContent"]["Retry"] if r["ErrorEquals"] == ["ContentNotReady"]]
+    del retrier["JitterStrategy"]
+    arn = engine.deploy("podcasto-no-jitter", engine.definition_of(json.dumps(asl)))
+    podcast = podcast_for(small_export)
+    services.objects = EventuallyVisibleObjects(services.objects, hidden_heads=3)
+
+    execution = engine.start_execution({"podcast_id": podcast.id}, state_machine_arn=arn)
+    assert engine.wait(execution, timeout=120)["status"] == "SUCCEEDED"
+
+    events = engine.history(execution)
+    entered = next(e for e in events if e.get("stateEnteredEventDetails", {}).get("name") == "WaitForContent")
+    exited = next(e for e in events if e.get("stateExitedEventDetails", {}).get("name") == "WaitForContent")
+    failed_attempts = [e for e in events if e["type"] == "LambdaFunctionFailed"]
+    unscaled = sum(min(retrier["IntervalSeconds"] * retrier["BackoffRate"] ** n, retrier["MaxDelaySeconds"])
+                   for n in range(len(failed_attempts)))
+    assert len(failed_attempts) == 3 and unscaled == 7  # 1 + 2 + 4 s of backoff, as written
+    assert (exited["timestamp"] - entered["timestamp"]).total_seconds() < unscaled / 10

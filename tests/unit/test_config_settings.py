@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.config import SETTINGS, Settings
+from chalicelib.config import LOCAL_API_KEY, SETTINGS, Settings
 from chalicelib.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +24,15 @@ def test_the_readme_table_shows_each_default_the_code_uses():
     expected = {name: f"`{default}`" if default else "—"
                 for name, (default, _) in SETTINGS.items() if default is not None}
     assert {name: cells.get(name) for name in expected} == expected
+
+
+def test_every_make_variable_is_documented_in_the_readme():
+    makefile = (ROOT / "Makefile").read_text()
+    names = set(re.findall(r"^(?:export )?([A-Z_]+) \?=", makefile, re.M))
+    names |= set(re.findall(r"\$\((?:or|if) \$\(([A-Z_]+)\)", makefile))
+    assert {"PORT", "LOCAL_SFN_PORT", "MALLOC_ARENA_MAX", "STAGE"} <= names  # the patterns still match
+    readme = (ROOT / "README.md").read_text()
+    assert sorted(name for name in names if f"`{name}`" not in readme) == []
 
 
 def test_explicit_override_beats_environment_and_environment_beats_default():
@@ -90,3 +99,20 @@ def test_a_flag_that_is_neither_true_nor_false_names_the_variable():
 def test_a_duration_setting_must_be_a_positive_finite_number(raw):
     with pytest.raises(ConfigurationError, match="SUPABASE_TIMEOUT_SECONDS must be a"):
         Settings(environ={"SUPABASE_TIMEOUT_SECONDS": raw}).optional_float("SUPABASE_TIMEOUT_SECONDS")
+
+
+@pytest.mark.parametrize("stage", ["prod", "dev"])
+def test_an_aws_stage_without_an_api_key_fails_closed(stage):
+    with pytest.raises(ConfigurationError, match="PODCASTO_API_KEY"):
+        Settings(environ={"PODCASTO_STAGE": stage}).api_key
+
+
+def test_only_the_local_stage_has_a_default_api_key():
+    assert Settings(environ={}).api_key == LOCAL_API_KEY
+    assert Settings(environ={"PODCASTO_STAGE": "prod", "PODCASTO_API_KEY": "k"}).api_key == "k"
+
+
+def test_a_whole_number_above_its_maximum_names_the_variable_and_the_bound():
+    with pytest.raises(ConfigurationError, match="AUDIO_URL_EXPIRES_SECONDS must be at most 604800"):
+        Settings(environ={"AUDIO_URL_EXPIRES_SECONDS": "604801"}).integer(
+            "AUDIO_URL_EXPIRES_SECONDS", minimum=60, maximum=604800)

@@ -18,10 +18,18 @@ def test_states_in_the_documented_order():
         state = STATES[name]
         name = state.get("Next") or (state.get("Default") if state["Type"] == "Choice" else None)
     assert order == [
-        "ValidateEpisode", "ContentAlreadyCollected", "CollectContent", "WaitForContent",
+        "IsolateInput", "ValidateEpisode", "ContentAlreadyCollected", "CollectContent", "WaitForContent",
         "MarkContentCollected", "MarkProcessing", "WriteScript", "SynthesizeSegments",
         "StitchAudio", "MarkCompleted", "EpisodeCompleted",
     ]
+
+
+def test_the_callers_input_is_nested_under_input_before_any_task_reads_it():
+    # MarkFailed reads $.episode and $.failures: only the workflow's own states may write them.
+    assert STATES[ASL["StartAt"]] == {
+        "Type": "Pass", "Comment": STATES[ASL["StartAt"]]["Comment"],
+        "Parameters": {"input.$": "$"}, "Next": "ValidateEpisode"}
+    assert TASKS["ValidateEpisode"]["Parameters"]["input.$"] == "$.input"
 
 
 def test_every_task_but_mark_failed_catches_everything_into_mark_failed_under_its_own_name():
