@@ -81,3 +81,22 @@ def test_window_without_messages_exits_non_zero_as_no_content(tmp_path, small_ex
     assert result.returncode == 1
     assert "NoContent" in result.stderr and "no_content" in result.stderr
     assert episode["status"] == "failed"
+
+
+def test_live_channels_without_telegram_credentials_fail_naming_the_setting(tmp_path, monkeypatch):
+    for name in ("TELEGRAM_API_ID", "TELEGRAM_API_HASH", "TELEGRAM_SESSION"):
+        monkeypatch.delenv(name, raising=False)
+    result, episode = generate(tmp_path, "--channel", "@durov,t.me/telegram", "--days-back", "2")
+
+    assert result.returncode != 0
+    reason = result.stderr.strip().splitlines()[-1]
+    assert "TELEGRAM_API_ID" in reason and "Traceback" not in result.stderr
+    assert episode["status"] == "failed" and episode["failed_state"] == "CollectContent"
+
+
+def test_a_malformed_channel_is_refused_before_any_network_call(tmp_path):
+    result, episode = generate(tmp_path, "--channel", "not a channel!", "--days-back", "2")
+
+    assert result.returncode != 0
+    assert "not a channel!" in result.stderr.strip().splitlines()[-1]
+    assert episode is None or episode["error"] == "InvalidInput"
