@@ -3,11 +3,13 @@
 ``CannedServer`` answers every request with one canned status and body. With ``upstream`` it
 forwards every request to that server, except the ones ``intercept(method, path, body)`` picks,
 which get the canned answer instead: "this one PATCH fails, everything else is the real
-Supabase". In a canned body, ``{authorization}`` echoes the request's Authorization header and
-``{signature}`` the last dot-separated part of its token, as a careless gateway might.
+Supabase". In a canned body, ``{authorization}`` echoes the request's Authorization header,
+``{signature}`` the last dot-separated part of its token, and ``{header:<name>}`` any request
+header (Gemini's ``x-goog-api-key``, say), as a careless gateway might.
 """
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +38,7 @@ class _Handler(BaseHTTPRequestHandler):
         authorization = self.headers.get("Authorization", "")
         text = canned.body.replace("{authorization}", authorization)
         text = text.replace("{signature}", authorization.rsplit(".", 1)[-1])
+        text = re.sub(r"\{header:([A-Za-z0-9-]+)\}", lambda m: self.headers.get(m[1], ""), text)
         self._send(canned.status, {"Content-Type": canned.content_type}, text.encode())
 
     def _forward(self, canned: "CannedServer", body: bytes) -> None:

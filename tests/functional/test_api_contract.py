@@ -13,6 +13,7 @@ from openapi_spec_validator import validate
 
 from app import app
 from chalicelib.episode_request import BODY_FIELDS
+from tests.canned_http import CannedServer
 from tests.conftest import API_KEY, ROOT
 
 SPEC = json.loads((ROOT / "docs" / "openapi.json").read_text())
@@ -123,46 +124,14 @@ def test_fuzzed_ids_never_cause_a_5xx(client, segment):
         assert response.status_code < 500, (path, response.body)
 
 
-class RefusingGemini:
-    """Loopback Gemini API that refuses every key as the real one does — a 400 whose DebugInfo
-    echoes the key back, which is how a key could reach a log line."""
-
-    def __init__(self):
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                key = self.headers.get("x-goog-api-key", "")
-                payload = json.dumps({"error": {
-                    "code": 400, "message": "API key not valid. Please pass a valid API key.",
-                    "status": "INVALID_ARGUMENT",
-                    "details": [
-                        {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
-                         "domain": "googleapis.com"},
-                        {"@type": "type.googleapis.com/google.rpc.DebugInfo", "detail": f"Invalid API key: {key}"},
-                    ]}}).encode()
-                self.send_response(400)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *_args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        import threading
-
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+# The real Gemini API refuses a bad key with a 400 whose DebugInfo echoes the key back: how a
+# key could reach a log line.
+REFUSED_GEMINI_KEY = json.dumps({"error": {
+    "code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT",
+    "details": [
+        {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"},
+        {"@type": "type.googleapis.com/google.rpc.DebugInfo", "detail": "Invalid API key: {header:x-goog-api-key}"},
+    ]}})
 
 
 def test_no_secret_reaches_a_log_line(engine, tmp_path, small_export):
@@ -202,7 +171,8 @@ def test_no_secret_reaches_a_log_line(engine, tmp_path, small_export):
         services.episodes.put_podcast(Podcast(id="p", title="T", sources=[{"export": str(small_export)}], days_back=None))
         services.episodes.put_podcast(Podcast(id="live", title="L", sources=["@some_channel"], days_back=1))
         headers = {"X-Api-Key": secrets["PODCASTO_API_KEY"], "Content-Type": "application/json"}
-        with Client(app) as client, RefusingGemini() as gemini:
+        with Client(app) as client, CannedServer() as gemini:
+            gemini.answer(400, REFUSED_GEMINI_KEY, "application/json; charset=UTF-8")
             client.http.get("/podcasts", headers={"X-Api-Key": "wrong-" + secrets["PODCASTO_API_KEY"]})
             ok = client.http.post("/podcasts/p/episodes", headers=headers, body="{}").json_body
             live = client.http.post("/podcasts/live/episodes", headers=headers, body="{}").json_body

@@ -1,4 +1,4 @@
-"""WriteScript, SynthesizeSegment and StitchAudio against an in-memory object store."""
+"""SynthesizeSegment and StitchAudio against an in-memory object store."""
 from __future__ import annotations
 
 import io
@@ -14,37 +14,9 @@ from chalicelib.audio import loudness
 from chalicelib.errors import AudioRejected, SpeechThrottled
 from chalicelib.steps.speech import synthesize_segment
 from chalicelib.steps.stitch import stitch_audio
-from chalicelib.stores.objects import StoredObject
+from tests.doubles import MemoryObjects
 
 RATE = 22050
-
-
-class MemoryObjects:
-    """The ObjectStore protocol over a dict (the S3 adapter has its own tests on moto)."""
-
-    bucket = "memory"
-
-    def __init__(self):
-        self.data: dict[str, bytes] = {}
-        self.puts: list[str] = []
-
-    def put(self, key, body, *, content_type):
-        data = body if isinstance(body, bytes) else body.read()
-        self.data[key] = data
-        self.puts.append(key)
-        return StoredObject(self.bucket, key, f'"{len(data)}"', len(data))
-
-    def head(self, key, *, etag=None):
-        return StoredObject(self.bucket, key, "", len(self.data[key])) if key in self.data else None
-
-    def get(self, key, *, etag=None):
-        return self.data[key]
-
-    def download(self, key, fileobj):
-        fileobj.write(self.data[key])
-
-    def presigned_url(self, key, *, expires_seconds):
-        return f"memory://{key}"
 
 
 class ToneSpeech:

@@ -11,38 +11,12 @@ from chalicelib.errors import NoContent
 from chalicelib.sources.telethon_source import TelethonSource
 from chalicelib.steps.collect import collect_content
 from chalicelib.stores.episodes import Podcast
-from chalicelib.stores.objects import StoredObject
 from chalicelib.stores.sqlite_store import SqliteEpisodeStore
+from tests.doubles import MemoryObjects
 from tests.unit.sources.telegram_double import T0, TelegramDouble, channel, photo_post, post
 
 NEWS = channel(1111111111, "podcasto_news")
 LIMITS = {"min_text_length": 0, "blocked_domains": (), "max_messages": 100, "max_bytes": 1_000_000}
-
-
-class MemoryObjects:
-    """The ObjectStore protocol over a dict."""
-
-    bucket = "memory"
-
-    def __init__(self):
-        self.data: dict[str, bytes] = {}
-        self.types: dict[str, str] = {}
-
-    def put(self, key, body, *, content_type):
-        self.data[key], self.types[key] = bytes(body), content_type
-        return StoredObject(self.bucket, key, f'"{len(body)}"', len(body))
-
-    def head(self, key, *, etag=None):
-        return StoredObject(self.bucket, key, "", len(self.data[key])) if key in self.data else None
-
-    def get(self, key, *, etag=None):
-        return self.data[key]
-
-    def download(self, key, fileobj):
-        fileobj.write(self.data[key])
-
-    def presigned_url(self, key, *, expires_seconds):
-        return f"memory://{key}"
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from chalicelib.script.base import Script, Speaker, Turn
 from chalicelib.steps.script import write_script
 from chalicelib.stores.episodes import Podcast
 from chalicelib.stores.sqlite_store import SqliteEpisodeStore
-from tests.unit.steps.test_audio_steps import MemoryObjects
+from tests.doubles import MemoryObjects
 
 BUNDLE = {"schema_version": 1, "messages": [{"id": 7, "text": "Release 2.0 shipped."},
                                             {"id": 8, "text": "Twelve contributors."}]}
