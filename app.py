@@ -65,11 +65,8 @@ def write_script(event, context):
     from chalicelib.steps import script
 
     svc = services()
-    episode = svc.episodes.get_episode(event["episode"]["episode_id"])
-    provider = svc.speech_provider(episode.language, svc.episodes.get_podcast(episode.podcast_id))
     return script.write_script(
-        event, episodes=svc.episodes, objects=svc.objects, writer=svc.writer, provider=provider,
-        model=svc.speech_model(provider), max_chars=svc.segment_max_chars(provider),
+        event, episodes=svc.episodes, objects=svc.objects, writer=svc.writer, speech_plan=svc.speech_plan,
         concurrency=svc.settings.integer("SEGMENT_CONCURRENCY", minimum=1),
         target_seconds=svc.settings.optional_float("TARGET_SECONDS"),
     )

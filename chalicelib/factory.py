@@ -215,10 +215,13 @@ class Services:
 
         return f"{self.settings.require('GEMINI_TTS_MODEL')} voices={_table(gemini_tts.DEFAULT_VOICES)}"
 
-    def segment_max_chars(self, provider: str) -> int:
+    def speech_plan(self, language: str, podcast: Podcast | None = None):
+        """The provider for this podcast and language, its cache-key model and segment limit."""
+        from chalicelib.audio.base import SpeechPlan
         from chalicelib.audio.segments import MAX_CHARS
 
-        return MAX_CHARS[provider]
+        provider = self.speech_provider(language, podcast)
+        return SpeechPlan(provider, self.speech_model(provider), MAX_CHARS[provider])
 
     def speech_for(self, language: str, provider: str | None = None):
         """The engine for ``provider`` (the one WriteScript chose and the script names), else

@@ -17,7 +17,6 @@ import logging
 import sys
 
 SERVICE = "podcasto"
-TASK_KEYS = ("task", "episode_id", "execution_id")
 # The running task's keys. A Lambda runs one event at a time, but the local engine runs a Map's
 # iterations as threads of one process: a context variable gives each thread its own keys.
 _task_keys: contextvars.ContextVar[dict] = contextvars.ContextVar("podcasto_task_keys", default={})

@@ -62,10 +62,6 @@ def role_of(function: str) -> str:
     return API_ROLE if function == API_FUNCTION else f"{function}Role"
 
 
-def _sub(text: str) -> dict:
-    return {"Fn::Sub": text}
-
-
 def merge_template(asl: dict, *, stage: str, functions: list[str]) -> dict:
     """``functions``: logical ids of every function Chalice packages (tasks, reconciler, API)."""
     tasks = task_functions(asl)

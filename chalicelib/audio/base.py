@@ -1,7 +1,17 @@
 """The speech seam: text in, 16-bit mono PCM out."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class SpeechPlan:
+    """How an episode's script will be spoken, decided once by WriteScript."""
+
+    provider: str  # espeak | polly | gemini
+    model: str  # what besides text, role and language determines the audio (segment cache key)
+    max_chars: int  # the longest segment the provider takes in one call
 
 
 class SpeechEngine(Protocol):

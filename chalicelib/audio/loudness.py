@@ -2,7 +2,8 @@
 MP3 encode, so a quiet segment from one call and a loud one from another sound alike.
 
 Two passes over the segment files in fixed-size chunks (measure every segment and choose the
-episode's common level, then scale), so memory stays constant however long the episode. Pure Python on ``array('h')``: no numpy in the Lambda bundle.
+episode's common level, then scale), so memory stays constant however long the episode. Pure
+Python on ``array('h')``: no numpy in the Lambda bundle.
 """
 from __future__ import annotations
 

@@ -7,12 +7,14 @@ segment indexes, so a long episode never nears the 256 KiB payload limit.
 from __future__ import annotations
 
 import json
+from typing import Callable
 
+from chalicelib.audio.base import SpeechPlan
 from chalicelib.audio.segments import split_script
 from chalicelib.domain import script_key, segment_audio_key
 from chalicelib.script.base import Host, ScriptWriter
 from chalicelib.script.validate import validate_script
-from chalicelib.stores.episodes import EpisodeStore
+from chalicelib.stores.episodes import EpisodeStore, Podcast
 from chalicelib.stores.objects import ObjectStore
 
 
@@ -22,9 +24,7 @@ def write_script(
     episodes: EpisodeStore,
     objects: ObjectStore,
     writer: ScriptWriter,
-    provider: str,
-    model: str,
-    max_chars: int,
+    speech_plan: Callable[[str, Podcast], SpeechPlan],
     concurrency: int,
     target_seconds: float | None = None,
 ) -> dict:
@@ -32,6 +32,9 @@ def write_script(
     ref, content = event["episode"], event["content"]
     episode = episodes.get_episode(ref["episode_id"])
     podcast = episodes.get_podcast(ref["podcast_id"])
+    # Chosen before the writer runs, so an engine that cannot be built fails before it is paid.
+    plan = speech_plan(episode.language, podcast)
+    provider, model = plan.provider, plan.model
     bundle = json.loads(objects.get(content["key"], etag=content["etag"]))
     script = writer.write(
         bundle,
@@ -45,7 +48,7 @@ def write_script(
     voices = {speaker.name: speaker.voice for speaker in script.speakers}
     segments = []
     for turn_number, turn in enumerate(script.turns):
-        for piece in split_script([turn], max_chars=max_chars, voices=voices):
+        for piece in split_script([turn], max_chars=plan.max_chars, voices=voices):
             segments.append({
                 "index": len(segments),
                 "turn": turn_number,

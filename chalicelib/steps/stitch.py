@@ -3,9 +3,10 @@
 Constant memory: the segments are downloaded to temporary files and measured (pass 1, which
 chooses the episode's common loudness), then streamed in chunks through the gain and the
 encoder (pass 2); the MP3 is written to a temporary file and uploaded from disk. Disk holds
-the episode's segments once (about 160 MB an hour at 22-24 kHz). One encode means no per-segment encoder padding and an exact duration from the
-sample count. The transcript (text and JSON with message ids) and WebVTT captions timed from
-the segments' durations are stored beside the audio.
+the episode's segments once (about 160 MB an hour at 22-24 kHz). One encode means no
+per-segment encoder padding and an exact duration from the sample count. The transcript (text
+and JSON with message ids) and WebVTT captions timed from the segments' durations are stored
+beside the audio.
 """
 from __future__ import annotations
 
@@ -65,8 +66,10 @@ def stitch_audio(event: dict, *, objects: ObjectStore, bitrate_kbps: int = 64) -
     try:
         with tempfile.TemporaryDirectory(prefix="podcasto-segments-") as scratch, os.fdopen(fd, "w+b") as mp3:
             # Pass 1: every segment to disk, measured; the episode's common level from all of them.
-            measured = [_download_and_measure(objects, segment, os.path.join(scratch, f"{number}.wav"), number)
-                        for number, segment in enumerate(segments)]
+            measured = [
+                _download_and_measure(objects, segment, os.path.join(scratch, f"{number}.wav"), number)
+                for number, segment in enumerate(segments)
+            ]
             for number, wav in enumerate(measured):
                 if wav.rate != measured[0].rate:
                     raise AudioRejected(f"segment {number} is {wav.rate} Hz, the episode {measured[0].rate} Hz")

@@ -31,7 +31,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from chalicelib.domain import PENDING, Window, new_episode_id
+from chalicelib.domain import PENDING, SPEECH_PROVIDERS, Window, new_episode_id
 from chalicelib.errors import NotFound, StatusConflict, StoreRejected, StoreUnavailable
 from chalicelib.stores.episodes import Episode, Podcast
 from chalicelib.stores.rows import (
@@ -64,7 +64,6 @@ CREATE TABLE IF NOT EXISTS podcasts (
     days_back      INTEGER CHECK (days_back IS NULL OR days_back > 0),
     frequency_days INTEGER CHECK (frequency_days IS NULL OR frequency_days > 0),
     paused         INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
-    speech_provider TEXT CHECK (speech_provider IS NULL OR speech_provider IN ('espeak', 'polly', 'gemini')),
     created_at     TEXT NOT NULL DEFAULT ({_NOW}),
     updated_at     TEXT NOT NULL DEFAULT ({_NOW})
 );
@@ -172,11 +171,13 @@ COMMIT;
 
 _SELECT_EPISODE = "SELECT * FROM episodes WHERE id = ?"
 
-# Columns added after a release: a file made by an older podcasto (~/.podcasto/podcasto.db)
-# gets them on open; CREATE TABLE IF NOT EXISTS alone would leave it without.
+# Columns added after a release, added on every open where missing: to a new file just made
+# from SCHEMA and to one made by an older podcasto (~/.podcasto/podcasto.db) alike, so each
+# is declared once. CREATE TABLE IF NOT EXISTS alone would leave an old file without them.
 _ADDED_COLUMNS = {
     "podcasts": {
-        "speech_provider": "TEXT CHECK (speech_provider IS NULL OR speech_provider IN ('espeak', 'polly', 'gemini'))",
+        "speech_provider": "TEXT CHECK (speech_provider IS NULL OR speech_provider IN ({}))".format(
+            ", ".join(f"'{name}'" for name in SPEECH_PROVIDERS)),
     },
 }
 

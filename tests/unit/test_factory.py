@@ -125,3 +125,13 @@ def test_audio_urls_on_aws_are_signed_with_sigv4_for_the_configured_lifetime(mon
     assert "/eu-west-1/s3/aws4_request" in query["X-Amz-Credential"][0]
     assert "AWSAccessKeyId" not in query  # botocore's SigV2 default, which S3 deprecated
     assert url.hostname.endswith("amazonaws.com") and url.path.endswith("podcasts/p/e/audio/podcast.mp3")
+
+
+def test_the_speech_plan_pairs_the_chosen_provider_with_its_model_and_segment_limit():
+    from chalicelib.audio.segments import MAX_CHARS
+    from chalicelib.stores.episodes import Podcast
+
+    svc = services(GEMINI_API_KEY="k")
+    plan = svc.speech_plan("he", Podcast(id="p", title="P", language="he", speech_provider="gemini"))
+    assert (plan.provider, plan.model, plan.max_chars) == ("gemini", svc.speech_model("gemini"), MAX_CHARS["gemini"])
+    assert svc.speech_plan("en").provider == "espeak"

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from chalicelib.audio.base import SpeechPlan
 from chalicelib.domain import Window
 from chalicelib.errors import ScriptRejected
 from chalicelib.script.base import Script, Speaker, Turn
@@ -43,10 +44,18 @@ def setup(tmp_path):
     return episodes, objects, event
 
 
-def run(setup, writer, **kwargs):
+def run(setup, writer, *, model="espeak-ng", **kwargs):
     episodes, objects, event = setup
-    options = {"provider": "espeak", "model": "espeak-ng", "max_chars": 60, "concurrency": 3, **kwargs}
-    return write_script(event, episodes=episodes, objects=objects, writer=writer, **options)
+    asked = []
+
+    def speech_plan(language, podcast):
+        asked.append((language, podcast.id))
+        return SpeechPlan("espeak", model, 60)
+
+    result = write_script(event, episodes=episodes, objects=objects, writer=writer,
+                          speech_plan=speech_plan, **{"concurrency": 3, **kwargs})
+    assert asked == [("en", "p")]  # chosen for the episode's language and its podcast
+    return result
 
 
 LONG_TURN = ("Release two point oh shipped this week with faster builds. "
