@@ -42,7 +42,8 @@ CHANNEL_TYPES = ("public_channel", "private_channel")
 
 # Desktop's skip notes for files it did not download (see ``pushPath`` in the JSON writer).
 _PLACEHOLDER_RE = re.compile(
-    r"\((?:File|Photo) (?:not included|exceeds maximum size|unavailable)[^)]*\)"
+    # [^()]: the note ends at the next parenthesis, so a long unclosed run is scanned once.
+    r"\((?:File|Photo) (?:not included|exceeds maximum size|unavailable)[^()]*+\)"
 )
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"'«»“”]+", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?'\"»”’…"
@@ -314,8 +315,15 @@ def _urls_in(run: str) -> list[str]:
     for match in _URL_RE.finditer(run):
         url = match.group(0).rstrip(_TRAILING_PUNCTUATION)
         # A closing bracket without its opener belongs to the sentence: "(see https://x.io)".
-        while url and url[-1] in _CLOSERS and url.count(url[-1]) > url.count(_CLOSERS[url[-1]]):
-            url = url[:-1].rstrip(_TRAILING_PUNCTUATION)
+        # Counted once and trimmed by index: a URL followed by a megabyte of ")" stays linear.
+        counts = {c: url.count(c) for c in (*_CLOSERS, *_CLOSERS.values())}
+        end = len(url)
+        while end and url[end - 1] in _CLOSERS and counts[url[end - 1]] > counts[_CLOSERS[url[end - 1]]]:
+            counts[url[end - 1]] -= 1
+            end -= 1
+            while end and url[end - 1] in _TRAILING_PUNCTUATION:
+                end -= 1
+        url = url[:end]
         if url:
             found.append(url)
     return found
