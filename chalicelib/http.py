@@ -37,6 +37,9 @@ def json_body(request) -> dict | None:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"the request body is not valid JSON ({exc.__class__.__name__})") from None
+    except RecursionError:
+        # 16 KiB of "[" is thousands of levels: deeper than the parser's stack.
+        raise InvalidInput("the request body is nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidInput("the request body must be a JSON object")
     return data
