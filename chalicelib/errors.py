@@ -18,6 +18,7 @@ PodcastoError
       ├── Unauthorized           the admin API key is missing or wrong
       ├── NotFound               podcast or episode does not exist
       ├── StatusConflict         a compare-and-set status transition matched no row
+      ├── IdempotencyKeyReused   an Idempotency-Key already used for another request (HTTP 422)
       ├── NoContent              the window holds no usable message (reason ``no_content``)
       ├── SourceFailed           the content source refused for good (private channel, bad export)
       ├── TelegramSessionInvalid the Telegram login session is revoked or no longer authorised
@@ -84,6 +85,10 @@ class StatusConflict(PermanentError):
     def __init__(self, message: str, *, current: str | None = None):
         super().__init__(message)
         self.current = current
+
+
+class IdempotencyKeyReused(PermanentError):
+    """The Idempotency-Key came before with a different request (the IETF draft's 422)."""
 
 
 class NoContent(PermanentError):

@@ -14,6 +14,7 @@ from chalice import Response
 
 from chalicelib.errors import (
     ConfigurationError,
+    IdempotencyKeyReused,
     InvalidInput,
     NotFound,
     PodcastoError,
@@ -62,6 +63,8 @@ def error_response(exc: Exception) -> Response:
         return _response(400, {"error": "InvalidInput", "message": str(exc)})
     if isinstance(exc, NotFound):
         return _response(404, {"error": "NotFound", "message": str(exc)})
+    if isinstance(exc, IdempotencyKeyReused):
+        return _response(422, {"error": "IdempotencyKeyReused", "message": str(exc)})
     if isinstance(exc, StatusConflict):
         return _response(409, {"error": "StatusConflict", "message": str(exc), "status": exc.current})
     if isinstance(exc, ConfigurationError):

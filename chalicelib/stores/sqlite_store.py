@@ -179,6 +179,9 @@ _ADDED_COLUMNS = {
         "speech_provider": "TEXT CHECK (speech_provider IS NULL OR speech_provider IN ({}))".format(
             ", ".join(f"'{name}'" for name in SPEECH_PROVIDERS)),
     },
+    "episodes": {
+        "request_fingerprint": "TEXT",
+    },
 }
 
 
@@ -334,6 +337,7 @@ class SqliteEpisodeStore:
         window: Window,
         episode_id: str | None = None,
         idempotency_key: str | None = None,
+        request_fingerprint: str | None = None,
     ) -> tuple[Episode, bool]:
         episode_id = check_new_episode(podcast_id, language, format, episode_id)
         bounds = window.to_json()
@@ -354,10 +358,10 @@ class SqliteEpisodeStore:
             self._execute(
                 conn,
                 """INSERT INTO episodes (id, podcast_id, status, language, format, window_start,
-                                         window_end, idempotency_key)
-                   VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)""",
+                                         window_end, idempotency_key, request_fingerprint)
+                   VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?)""",
                 (episode_id, podcast_id, language, format, bounds["start"], bounds["end"],
-                 idempotency_key),
+                 idempotency_key, request_fingerprint),
             )
             return self._existing(conn, episode_id), True
 

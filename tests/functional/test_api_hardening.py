@@ -95,3 +95,51 @@ def test_a_body_nested_thousands_deep_is_a_400_naming_the_body(client, podcast, 
 
     assert response.status_code == 400, response.body
     assert "body" in response.json_body["message"]
+
+
+# --- Idempotency-Key: one key, one request ----------------------------------------------------
+def test_the_same_key_with_another_body_is_a_422_and_starts_nothing(client, services, podcast, starter):
+    headers = {**AUTH, "Idempotency-Key": "weekly-2026-48"}
+    first = post(client, f"/podcasts/{podcast.id}/episodes", {"days_back": 7}, headers=headers)
+    other = post(client, f"/podcasts/{podcast.id}/episodes", {"days_back": 3}, headers=headers)
+
+    assert first.status_code == 202
+    assert other.status_code == 422, other.body
+    assert other.json_body["error"] == "IdempotencyKeyReused"
+    assert "Idempotency-Key" in other.json_body["message"]
+    assert len(starter.inputs) == 1 and len(episode_ids(services, podcast.id)) == 1
+
+
+def test_the_same_key_with_the_same_body_written_differently_is_the_same_episode(client, services, podcast, starter):
+    headers = {**AUTH, "Idempotency-Key": "weekly-2026-49"}
+    first = post(client, f"/podcasts/{podcast.id}/episodes", raw='{"language": "en", "days_back": 7}',
+                 headers=headers)
+    again = post(client, f"/podcasts/{podcast.id}/episodes", raw='{"days_back":7,"language":"en"}',
+                 headers=headers)
+    empty = post(client, f"/podcasts/{podcast.id}/episodes", raw="", headers={**headers, "Idempotency-Key": "e"})
+    empty_again = post(client, f"/podcasts/{podcast.id}/episodes", raw="{}", headers={**headers, "Idempotency-Key": "e"})
+
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json_body["episode_id"] == first.json_body["episode_id"]
+    assert empty_again.json_body["episode_id"] == empty.json_body["episode_id"]
+    assert len(starter.inputs) == 2
+
+
+def test_a_post_that_got_a_503_repeated_with_its_key_starts_the_episode(client, services, podcast, starter):
+    headers = {**AUTH, "Idempotency-Key": "after-a-503"}
+    starter.refusing = True
+    refused = post(client, f"/podcasts/{podcast.id}/episodes", {"days_back": 7}, headers=headers)
+    starter.refusing = False
+    repeated = post(client, f"/podcasts/{podcast.id}/episodes", {"days_back": 7}, headers=headers)
+
+    assert refused.status_code == 503
+    assert repeated.status_code == 202, repeated.body
+    (episode_id,) = episode_ids(services, podcast.id)
+    assert repeated.json_body["episode_id"] == episode_id
+    episode = services.episodes.get_episode(episode_id)
+    assert (episode.status, episode.error, episode.attempt_count) == ("pending", None, 2)
+    assert episode.execution_id == repeated.json_body["execution_arn"]
+    assert [i["episode_id"] for i in starter.inputs] == [episode_id]  # started, once
+    # Once started, the key answers with the same episode and starts nothing more.
+    third = post(client, f"/podcasts/{podcast.id}/episodes", {"days_back": 7}, headers=headers)
+    assert third.json_body["episode_id"] == episode_id and len(starter.inputs) == 1
