@@ -12,6 +12,7 @@ from typing import Callable
 
 from chalice import Response
 
+from chalicelib import redact
 from chalicelib.errors import (
     ConfigurationError,
     IdempotencyKeyReused,
@@ -90,4 +91,6 @@ def handle(request, *, api_key: Callable[[], str], action: Callable[[], tuple[in
 
 
 def _response(status: int, body: dict) -> Response:
-    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=_JSON)
+    # Every answer, not only errors: an episode's stored cause is shown by GET /episodes/{id}.
+    return Response(body=json.dumps(redact.anything(body), ensure_ascii=False), status_code=status,
+                    headers=_JSON)
