@@ -131,6 +131,12 @@ def reconcile_execution(event):
 
 
 # --- the admin API -----------------------------------------------------------------------------
+@app.middleware("http")
+def _edge(request, get_response):
+    # Every route, also those added later: the key before the method (405) and media type (415).
+    return http.edge(request, get_response, routes=app.routes, api_key=lambda: services().settings.api_key)
+
+
 def _handle(action):
     svc = services()
     return http.handle(app.current_request, api_key=lambda: svc.settings.api_key, action=lambda: action(svc.admin))

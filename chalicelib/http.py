@@ -1,8 +1,11 @@
 """HTTP edge of the admin API: authentication, JSON bodies, and errors as responses.
 
-Every route goes through ``handle``: the API key is checked first (nothing is done without
-it), podcasto errors become 4xx/503 with a message that names the problem, and anything
-unexpected becomes a 500 with a generic message — never a stack trace.
+Every request passes ``edge`` (a Chalice middleware, so routes added later are covered too):
+the API key is checked first — before the method (405) and the media type (415), which Chalice
+would otherwise answer itself, before the key and outside the error schema. Then every route
+goes through ``handle``: podcasto errors become 4xx/503 with a message that names the problem,
+and anything unexpected becomes a 500 with a generic message — never a stack trace. Every
+answer is ``{"error", "message"}`` (docs/openapi.json's Error) with no secret in it.
 """
 from __future__ import annotations
 
@@ -26,6 +29,36 @@ from chalicelib.errors import (
 
 MAX_BODY_BYTES = 16 * 1024
 _JSON = {"Content-Type": "application/json"}
+
+
+class MethodNotAllowed(Exception):
+    """The path exists, the method does not (HTTP 405 with ``Allow``)."""
+
+    def __init__(self, method: str, allowed: list[str]):
+        super().__init__(f"{method} is not allowed here; allowed: {', '.join(allowed)}")
+        self.allowed = allowed
+
+
+class UnsupportedMediaType(Exception):
+    """A body that is not JSON (HTTP 415)."""
+
+
+def edge(request, get_response, *, routes: dict, api_key: Callable[[], str]) -> Response:
+    """Chalice ``http`` middleware: key, then method, then media type, each answered in the
+    error schema; the route runs only when all three pass."""
+    allowed = sorted(routes.get((request.context or {}).get("resourcePath"), {}))
+    try:
+        check_api_key(request.headers, api_key())
+        if request.method not in allowed:
+            raise MethodNotAllowed(request.method, allowed)
+        media_type = (request.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+        # Chalice refuses any other Content-Type itself (and before the key), so this check
+        # must answer first; the body is only ever read as JSON.
+        if media_type != "application/json":
+            raise UnsupportedMediaType(f"the request body must be application/json, not {media_type or 'empty'}")
+    except Exception as exc:  # noqa: BLE001 - the edge: every error becomes a response
+        return error_response(exc)
+    return get_response(request)
 
 
 def json_body(request) -> dict | None:
@@ -58,6 +91,12 @@ def check_api_key(headers, expected: str) -> None:
 
 
 def error_response(exc: Exception) -> Response:
+    if isinstance(exc, MethodNotAllowed):
+        response = _response(405, {"error": "MethodNotAllowed", "message": str(exc)})
+        response.headers["Allow"] = ", ".join(exc.allowed)
+        return response
+    if isinstance(exc, UnsupportedMediaType):
+        return _response(415, {"error": "UnsupportedMediaType", "message": str(exc)})
     if isinstance(exc, Unauthorized):
         return _response(401, {"error": "Unauthorized", "message": str(exc)})
     if isinstance(exc, InvalidInput):
@@ -93,4 +132,4 @@ def handle(request, *, api_key: Callable[[], str], action: Callable[[], tuple[in
 def _response(status: int, body: dict) -> Response:
     # Every answer, not only errors: an episode's stored cause is shown by GET /episodes/{id}.
     return Response(body=json.dumps(redact.anything(body), ensure_ascii=False), status_code=status,
-                    headers=_JSON)
+                    headers=dict(_JSON))
