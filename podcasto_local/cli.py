@@ -50,7 +50,6 @@ def podcast_for_export(path: Path, *, chat: str | None, language: str, format: s
         hosts=[],
         sources=[{"export": str(path), "chat": chat}],
         days_back=None,  # an export's default window is the whole export
-        frequency_days=None,
     )
 
 

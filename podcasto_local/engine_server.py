@@ -31,7 +31,6 @@ def demo_podcast() -> Podcast:
         hosts=[{"name": "Alex", "role": "host"}, {"name": "Maya", "role": "expert"}],
         sources=[{"export": str(ROOT / "examples" / "demo-export" / "result.json"), "chat": None}],
         days_back=None,
-        frequency_days=7,
     )
 
 
