@@ -17,11 +17,13 @@ from chalice import Response
 
 from chalicelib import redact
 from chalicelib.errors import (
+    AlreadyExists,
     ConfigurationError,
     IdempotencyKeyReused,
     InvalidInput,
     NotFound,
     PodcastoError,
+    PreconditionFailed,
     StatusConflict,
     TransientError,
     Unauthorized,
@@ -105,6 +107,10 @@ def error_response(exc: Exception) -> Response:
         return _response(404, {"error": "NotFound", "message": str(exc)})
     if isinstance(exc, IdempotencyKeyReused):
         return _response(422, {"error": "IdempotencyKeyReused", "message": str(exc)})
+    if isinstance(exc, AlreadyExists):
+        return _response(409, {"error": "AlreadyExists", "message": str(exc)})
+    if isinstance(exc, PreconditionFailed):
+        return _response(412, {"error": "PreconditionFailed", "message": str(exc)})
     if isinstance(exc, StatusConflict):
         return _response(409, {"error": "StatusConflict", "message": str(exc), "status": exc.current})
     if isinstance(exc, ConfigurationError):
@@ -115,13 +121,14 @@ def error_response(exc: Exception) -> Response:
     return _response(500, {"error": "InternalError", "message": "an internal error occurred"})
 
 
-def handle(request, *, api_key: Callable[[], str], action: Callable[[], tuple[int, dict]]) -> Response:
+def handle(request, *, api_key: Callable[[], str], action: Callable[[], tuple]) -> Response:
+    """``action`` returns ``(status, body)`` or ``(status, body, headers)``."""
     from chalicelib.log import logger
 
     try:
         check_api_key(request.headers, api_key())
-        status, body = action()
-        return _response(status, body)
+        status, body, *headers = action()
+        return _response(status, body, headers[0] if headers else None)
     except Exception as exc:  # noqa: BLE001 - the edge: every error becomes a response
         response = error_response(exc)
         if response.status_code >= 500:
@@ -129,7 +136,7 @@ def handle(request, *, api_key: Callable[[], str], action: Callable[[], tuple[in
         return response
 
 
-def _response(status: int, body: dict) -> Response:
+def _response(status: int, body: dict, headers: dict | None = None) -> Response:
     # Every answer, not only errors: an episode's stored cause is shown by GET /episodes/{id}.
     return Response(body=json.dumps(redact.anything(body), ensure_ascii=False), status_code=status,
-                    headers=dict(_JSON))
+                    headers={**_JSON, **(headers or {})})
