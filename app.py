@@ -6,12 +6,18 @@ handler that uses them: the API and the status tasks never load audio or Teletho
 """
 from chalice import Chalice, Rate
 
-from chalicelib import http, log
+from chalicelib import http, log, redact
 from chalicelib.factory import services
 
 # Logs are JSON lines (chalicelib/log.py); Chalice's own log handler would print
 # each line a second time in plain text under the same logger name.
 app = Chalice(app_name="podcasto", configure_logs=False)
+
+
+@app.middleware("all")
+def _no_secret_leaves(event, get_response):
+    # Every function, those added later too: what it raises is what Lambda reports and logs.
+    return redact.reraised(get_response, event)
 
 
 @app.lambda_function(name="validate_episode")

@@ -6,7 +6,8 @@ an API response. Rather than asking each call site to remember, every secret ``S
 resolves is registered here, and the places where text leaves the process redact it:
 
 - log lines (``chalicelib.log``: a filter on the records and the formatter's output),
-- a task's exception as Lambda reports it to Step Functions (``log.task``; the local engine),
+- a function's exception as Lambda reports it (an ``all`` middleware in app.py for every
+  function, ``log.task`` for the tasks' log line; the local engine's error reply),
 - a failure's error and cause as stored on the episode (``steps.status``),
 - every HTTP response body (``chalicelib.http``),
 - the CLI's output.
@@ -106,3 +107,15 @@ def _safe_str(exc: BaseException) -> str:
     except Exception:  # noqa: BLE001 - a broken __str__ must not hide the original error
         return type(exc).__name__
 
+
+
+def reraised(get_response, event):
+    """Chalice middleware body for every function (tasks, the reconciler, the scheduler, ...):
+    an exception leaves with secrets taken out, as the Lambda runtime reports its message."""
+    try:
+        return get_response(event)
+    except Exception as exc:
+        clean = exception(exc)
+        if clean is exc:
+            raise
+        raise clean from None

@@ -223,3 +223,25 @@ def test_the_documented_local_api_key_is_no_secret_to_redact():
     Settings(environ={"PODCASTO_STAGE": "local"}).api_key  # the public default, not resolved as a secret
 
     assert redact.text("podcasto-local-key") == "podcasto-local-key"
+
+
+def test_a_function_outside_the_workflow_raises_without_the_secret(world):
+    """The scheduler (and any function added later) is covered by the app's own middleware."""
+    from chalice.test import LambdaContext
+
+    services, _ = world
+    key = services.settings.secret("GEMINI_API_KEY")
+
+    def broken_clock():
+        raise RuntimeError(f"clock broke near {key}")
+
+    services.clock = broken_clock
+    event = {"id": "1", "version": "0", "detail-type": "Scheduled Event", "source": "aws.events",
+             "account": "123456789012", "time": "2026-12-02T08:00:00Z", "region": "us-east-1",
+             "resources": [], "detail": {}}
+
+    with pytest.raises(RuntimeError) as raised:
+        app.handler_map["schedule_episodes"](event, LambdaContext("schedule_episodes", memory_size=256))
+
+    assert "clock broke near" in str(raised.value)
+    assert leaks(str(raised.value)) == []
