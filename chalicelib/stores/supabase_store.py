@@ -69,6 +69,9 @@ _KEY_SHAPE = re.compile(r"[\x21-\x7e]+")
 class SupabaseEpisodeStore:
     """``EpisodeStore`` on a supabase-py ``Client`` (``create_client(SUPABASE_URL, SUPABASE_KEY)``)."""
 
+    # Rows per request for the coverage reads and writes: Supabase's default max_rows.
+    page_size = 1000
+
     def __init__(self, client):
         self._client = client
         self._key = getattr(client, "supabase_key", None) or None
@@ -410,6 +413,59 @@ class SupabaseEpisodeStore:
             "read the last completed episode",
         )
         return utc_iso(rows[0]["window_end"]) if rows else None
+
+    def record_messages(self, episode_id: str, messages) -> int:
+        canonical = canonical_episode_id(episode_id)
+        if canonical is None:
+            raise NotFound(f"episode {episode_id} does not exist")
+        rows = [{"channel": str(channel), "message_id": int(message_id), "message_date": utc_iso(date)}
+                for channel, message_id, date in messages]
+        # In chunks, so no request body grows with MAX_MESSAGES; the first chunk (even an empty
+        # one) replaces what an earlier collection of this episode recorded.
+        written = 0
+        for first in range(0, max(len(rows), 1), self.page_size):
+            count = self._run(
+                self._client.rpc("record_episode_messages", {
+                    "p_episode_id": canonical, "p_messages": rows[first:first + self.page_size],
+                    "p_replace": first == 0}),
+                "record an episode's messages",
+            )
+            if count is None:
+                raise NotFound(f"episode {episode_id} does not exist")
+            written += count
+        return written
+
+    def covered_messages(self, podcast_id: str, *, window: Window, exclude_episode_id: str) -> set[tuple[str, int]]:
+        bounds = window.to_json()
+        covered: set[tuple[str, int]] = set()
+        after: tuple[str, int] | None = None
+        # Keyset pages until an empty one: PostgREST may cap an answer below page_size
+        # (Supabase's max_rows), so a short page does not prove it was the last.
+        while True:
+            rows = self._run(
+                self._client.rpc("covered_messages", {
+                    "p_podcast_id": podcast_id,
+                    "p_exclude": canonical_episode_id(exclude_episode_id),
+                    "p_start": bounds["start"], "p_end": bounds["end"],
+                    "p_after_channel": after[0] if after else None,
+                    "p_after_id": after[1] if after else None,
+                    "p_limit": self.page_size,
+                }),
+                "read the messages completed episodes covered",
+            )
+            if not rows:
+                return covered
+            covered.update((row["channel"], row["message_id"]) for row in rows)
+            after = (rows[-1]["channel"], rows[-1]["message_id"])
+
+    def covered_elsewhere(self, episode_id: str) -> int:
+        canonical = canonical_episode_id(episode_id)
+        if canonical is None:
+            return 0
+        return int(self._run(
+            self._client.rpc("episode_messages_covered_elsewhere", {"p_episode_id": canonical}),
+            "read whether an episode's messages were covered since",
+        ) or 0)
 
     def history(self, episode_id: str) -> list[dict]:
         canonical = canonical_episode_id(episode_id)
