@@ -76,6 +76,10 @@ def mark_skipped(event: dict, *, episodes: EpisodeStore) -> dict:
         detail=f"{NOTHING_NEW}: {reason}",
         outcome=NOTHING_NEW,
         cause=reason,
+        # A retry that collected again and found everything covered since: its earlier bundle
+        # is no content of this episode any more.
+        content_key=None,
+        content_etag=None,
     )
     return {"status": episode.status, "outcome": episode.outcome}
 
