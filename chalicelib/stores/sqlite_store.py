@@ -710,18 +710,23 @@ class SqliteEpisodeStore:
         return len(rows)
 
     def covered_messages(self, podcast_id: str, *, window: Window, exclude_episode_id: str) -> set[tuple[str, int]]:
-        start = _message_time(window.start) if window.start else None
-        end = _message_time(window.end) if window.end else None
         exclude = canonical_episode_id(exclude_episode_id) or exclude_episode_id
+        # Only the bounds the window has: "(? IS NULL OR date >= ?)" would keep SQLite from
+        # using the index's date range and read the podcast's whole history.
+        bounds, params = "", [podcast_id, exclude]
+        if window.start is not None:
+            bounds += " AND m.message_date >= ?"
+            params.append(_message_time(window.start))
+        if window.end is not None:
+            bounds += " AND m.message_date < ?"
+            params.append(_message_time(window.end))
         covered: set[tuple[str, int]] = set()
         with self._connection() as conn:
             cursor = self._call(lambda: conn.execute(
-                """SELECT m.channel, m.message_id FROM episode_messages AS m
-                   JOIN episodes AS e ON e.id = m.episode_id
-                   WHERE m.podcast_id = :podcast AND e.status = 'completed' AND m.episode_id <> :exclude
-                     AND (:start IS NULL OR m.message_date >= :start)
-                     AND (:end IS NULL OR m.message_date < :end)""",
-                {"podcast": podcast_id, "exclude": exclude, "start": start, "end": end},
+                f"""SELECT m.channel, m.message_id FROM episode_messages AS m
+                    JOIN episodes AS e ON e.id = m.episode_id
+                    WHERE m.podcast_id = ? AND e.status = 'completed' AND m.episode_id <> ?{bounds}""",
+                tuple(params),
             ))
             # Streamed row by row into the set: no list of every row besides it.
             for channel, message_id in self._call(lambda: iter(cursor)):

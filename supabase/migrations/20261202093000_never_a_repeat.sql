@@ -112,8 +112,9 @@ language sql stable set search_path = pg_catalog, public as $$
     from public.episode_messages as m
     join public.episodes as e on e.id = m.episode_id
     where m.podcast_id = p_podcast_id and e.status = 'completed' and m.episode_id <> p_exclude
-      and (p_start is null or m.message_date >= p_start)
-      and (p_end is null or m.message_date < p_end)
+      -- As bounds, not "p_start is null or ...": the index's date range is used either way.
+      and m.message_date >= coalesce(p_start, '-infinity')
+      and m.message_date < coalesce(p_end, 'infinity')
       and (p_after_channel is null or (m.channel, m.message_id) > (p_after_channel, p_after_id))
     order by m.channel, m.message_id
     limit p_limit
