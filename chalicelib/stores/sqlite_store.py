@@ -3,7 +3,8 @@
 The database itself enforces the status rules, so a stray client (a shell, a test, a future
 tool) cannot break them either:
 
-- ``status`` has a CHECK constraint on the five statuses, and an episode is born ``pending``;
+- ``status`` has a CHECK constraint on the statuses of ``chalicelib.domain`` (widened in place in
+  files made by older versions, see ``_widen_status_check``), and an episode is born ``pending``;
 - a BEFORE UPDATE trigger refuses any status change that is not a forward move. ``failed ->
   pending`` (with ``attempt_count = attempt_count + 1``) is the one way back, and only
   ``retry()`` can take it, as only Postgres' ``retry_episode()`` can: the trigger lets it pass

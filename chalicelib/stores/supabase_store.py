@@ -438,25 +438,25 @@ class SupabaseEpisodeStore:
     def covered_messages(self, podcast_id: str, *, window: Window, exclude_episode_id: str) -> set[tuple[str, int]]:
         bounds = window.to_json()
         covered: set[tuple[str, int]] = set()
-        after: tuple[str, int] | None = None
-        # Keyset pages until an empty one: PostgREST may cap an answer below page_size
-        # (Supabase's max_rows), so a short page does not prove it was the last.
+        after: dict = {"p_after_date": None, "p_after_channel": None, "p_after_id": None}
+        # Keyset pages in (date, channel, id) order until an empty one: PostgREST may cap an
+        # answer below page_size (Supabase's max_rows), so a short page proves nothing.
         while True:
             rows = self._run(
                 self._client.rpc("covered_messages", {
                     "p_podcast_id": podcast_id,
                     "p_exclude": canonical_episode_id(exclude_episode_id),
                     "p_start": bounds["start"], "p_end": bounds["end"],
-                    "p_after_channel": after[0] if after else None,
-                    "p_after_id": after[1] if after else None,
-                    "p_limit": self.page_size,
+                    "p_limit": self.page_size, **after,
                 }),
                 "read the messages completed episodes covered",
             )
             if not rows:
                 return covered
             covered.update((row["channel"], row["message_id"]) for row in rows)
-            after = (rows[-1]["channel"], rows[-1]["message_id"])
+            last = rows[-1]
+            after = {"p_after_date": last["message_date"], "p_after_channel": last["channel"],
+                     "p_after_id": last["message_id"]}
 
     def covered_elsewhere(self, episode_id: str) -> int:
         canonical = canonical_episode_id(episode_id)

@@ -67,9 +67,10 @@ create table if not exists public.episode_messages (
     -- A message is looked up across the podcast's episodes by this key's prefix.
     primary key (podcast_id, channel, message_id, episode_id)
 );
--- covered_messages(): the podcast's messages inside a window.
+-- covered_messages(): the podcast's messages inside a window, read in (date, channel, id)
+-- order, so each keyset page starts right where the previous one ended.
 create index if not exists episode_messages_podcast_date
-    on public.episode_messages (podcast_id, message_date);
+    on public.episode_messages (podcast_id, message_date, channel, message_id);
 -- record_episode_messages() replaces an episode's rows; the cascade from episodes deletes them.
 create index if not exists episode_messages_episode on public.episode_messages (episode_id);
 
@@ -100,23 +101,27 @@ begin
 end;
 $$;
 
--- (channel, message_id) of the messages dated in [p_start, p_end) (null: open) that a completed
--- episode of the podcast other than p_exclude kept; one keyset page after
--- (p_after_channel, p_after_id), because PostgREST caps the rows of one answer (max_rows).
+-- (channel, message_id, message_date) of the messages dated in [p_start, p_end) (null: open)
+-- that a completed episode of the podcast other than p_exclude kept: one page of p_limit rows
+-- after the keyset (p_after_date, p_after_channel, p_after_id), because PostgREST caps the rows
+-- of one answer (max_rows). No DISTINCT, so the index scan stops after p_limit rows: a message
+-- two completed episodes kept comes twice, and the caller's set keeps it once.
 create or replace function public.covered_messages(
     p_podcast_id text, p_exclude uuid, p_start timestamptz, p_end timestamptz,
-    p_after_channel text default null, p_after_id bigint default null, p_limit integer default 1000)
-returns table (channel text, message_id bigint)
+    p_after_date timestamptz default null, p_after_channel text default null,
+    p_after_id bigint default null, p_limit integer default 1000)
+returns table (channel text, message_id bigint, message_date timestamptz)
 language sql stable set search_path = pg_catalog, public as $$
-    select distinct m.channel, m.message_id
+    select m.channel, m.message_id, m.message_date
     from public.episode_messages as m
     join public.episodes as e on e.id = m.episode_id
     where m.podcast_id = p_podcast_id and e.status = 'completed' and m.episode_id <> p_exclude
-      -- As bounds, not "p_start is null or ...": the index's date range is used either way.
+      -- As bounds, not "p_start is null or ...": the index's range is used either way.
       and m.message_date >= coalesce(p_start, '-infinity')
       and m.message_date < coalesce(p_end, 'infinity')
-      and (p_after_channel is null or (m.channel, m.message_id) > (p_after_channel, p_after_id))
-    order by m.channel, m.message_id
+      and (m.message_date, m.channel, m.message_id)
+          > (coalesce(p_after_date, '-infinity'), coalesce(p_after_channel, ''), coalesce(p_after_id, -9223372036854775808))
+    order by m.message_date, m.channel, m.message_id
     limit p_limit
 $$;
 
@@ -142,10 +147,10 @@ revoke insert, update, delete, truncate on public.episode_messages from service_
 grant select on public.episode_messages to service_role;
 
 revoke execute on function public.record_episode_messages(uuid, jsonb, boolean) from public, anon, authenticated;
-revoke execute on function public.covered_messages(text, uuid, timestamptz, timestamptz, text, bigint, integer)
-    from public, anon, authenticated;
+revoke execute on function public.covered_messages(
+    text, uuid, timestamptz, timestamptz, timestamptz, text, bigint, integer) from public, anon, authenticated;
 revoke execute on function public.episode_messages_covered_elsewhere(uuid) from public, anon, authenticated;
 grant execute on function public.record_episode_messages(uuid, jsonb, boolean) to service_role;
-grant execute on function public.covered_messages(text, uuid, timestamptz, timestamptz, text, bigint, integer)
-    to service_role;
+grant execute on function public.covered_messages(
+    text, uuid, timestamptz, timestamptz, timestamptz, text, bigint, integer) to service_role;
 grant execute on function public.episode_messages_covered_elsewhere(uuid) to service_role;

@@ -103,7 +103,9 @@ def test_recording_nothing_clears_the_episodes_messages(harness):
     assert covered(harness, podcast.id) == set()
 
 
-def test_a_message_two_completed_episodes_kept_is_listed_once(harness):
+@pytest.mark.parametrize("page_size", [1, 2, 1000])
+def test_a_message_two_completed_episodes_kept_is_listed_once(harness, monkeypatch, page_size):
+    monkeypatch.setattr(harness.store, "page_size", page_size, raising=False)
     podcast = harness.new_podcast()
     episode(harness, podcast.id, [("@one", 1, 0)])
     episode(harness, podcast.id, [("@one", 1, 0), ("@one", 2, 1)])
