@@ -106,23 +106,39 @@ $$;
 -- after the keyset (p_after_date, p_after_channel, p_after_id), because PostgREST caps the rows
 -- of one answer (max_rows). No DISTINCT, so the index scan stops after p_limit rows: a message
 -- two completed episodes kept comes twice, and the caller's set keeps it once.
+-- Two queries, not one with "p_after_date is null or ...": each gives the index scan exactly
+-- one lower bound on message_date, so it starts at the window (or the keyset), never at the
+-- podcast's first message.
 create or replace function public.covered_messages(
     p_podcast_id text, p_exclude uuid, p_start timestamptz, p_end timestamptz,
     p_after_date timestamptz default null, p_after_channel text default null,
     p_after_id bigint default null, p_limit integer default 1000)
 returns table (channel text, message_id bigint, message_date timestamptz)
-language sql stable set search_path = pg_catalog, public as $$
-    select m.channel, m.message_id, m.message_date
-    from public.episode_messages as m
-    join public.episodes as e on e.id = m.episode_id
-    where m.podcast_id = p_podcast_id and e.status = 'completed' and m.episode_id <> p_exclude
-      -- As bounds, not "p_start is null or ...": the index's range is used either way.
-      and m.message_date >= coalesce(p_start, '-infinity')
-      and m.message_date < coalesce(p_end, 'infinity')
-      and (m.message_date, m.channel, m.message_id)
-          > (coalesce(p_after_date, '-infinity'), coalesce(p_after_channel, ''), coalesce(p_after_id, -9223372036854775808))
-    order by m.message_date, m.channel, m.message_id
-    limit p_limit
+language plpgsql stable set search_path = pg_catalog, public as $$
+#variable_conflict use_column
+begin
+    if p_after_date is null then
+        return query
+            select m.channel, m.message_id, m.message_date
+            from public.episode_messages as m
+            join public.episodes as e on e.id = m.episode_id
+            where m.podcast_id = p_podcast_id and e.status = 'completed' and m.episode_id <> p_exclude
+              and m.message_date >= coalesce(p_start, '-infinity')
+              and m.message_date < coalesce(p_end, 'infinity')
+            order by m.message_date, m.channel, m.message_id
+            limit p_limit;
+    else
+        return query
+            select m.channel, m.message_id, m.message_date
+            from public.episode_messages as m
+            join public.episodes as e on e.id = m.episode_id
+            where m.podcast_id = p_podcast_id and e.status = 'completed' and m.episode_id <> p_exclude
+              and (m.message_date, m.channel, m.message_id) > (p_after_date, p_after_channel, p_after_id)
+              and m.message_date < coalesce(p_end, 'infinity')
+            order by m.message_date, m.channel, m.message_id
+            limit p_limit;
+    end if;
+end;
 $$;
 
 -- How many of an episode's kept messages a completed episode of the same podcast, other than
