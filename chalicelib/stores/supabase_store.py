@@ -53,6 +53,8 @@ from chalicelib.stores.rows import (
 )
 
 _UNIQUE_VIOLATION = "23505"
+# Rows asked for per page: at most what hosted Supabase answers by default (max_rows 1,000).
+_PAGE = 1000
 _FOREIGN_KEY_VIOLATION = "23503"
 # PostgREST's own "cannot reach the database" codes, for answers that lost their HTTP status.
 _UNAVAILABLE_CODES = {"PGRST000", "PGRST001", "PGRST002", "PGRST003"}
@@ -199,11 +201,19 @@ class SupabaseEpisodeStore:
         return _podcast(rows[0]) if rows else None
 
     def list_podcasts(self, *, include_archived: bool = False) -> list[Podcast]:
-        request = self._table("podcasts").select("*")
-        if not include_archived:
-            request = request.is_("archived_at", "null")
-        rows = self._run(request.order("id"), "list podcasts")
-        return [_podcast(row) for row in rows]
+        # Keyset pages by id: hosted Supabase caps every answer (1,000 rows by default), and a
+        # list cut there would look complete.
+        podcasts: list[Podcast] = []
+        while True:
+            request = self._table("podcasts").select("*")
+            if not include_archived:
+                request = request.is_("archived_at", "null")
+            if podcasts:
+                request = request.gt("id", podcasts[-1].id)
+            rows = self._run(request.order("id").limit(_PAGE), "list podcasts")
+            podcasts.extend(_podcast(row) for row in rows)
+            if len(rows) < _PAGE:
+                return podcasts
 
     def update_podcast(self, podcast: Podcast, *, expected_version: int | None = None) -> Podcast:
         row = _podcast_row(check_podcast(podcast))
