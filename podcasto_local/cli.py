@@ -6,7 +6,8 @@ podcast.mp3, transcript.txt and episode.json.
 
 Exit status (the README's table):
   0    the episode completed
-  1    the episode failed; the last line says why, OUT/episode.json has the details
+  1    the episode did not complete (failed, or skipped: nothing new); the last line says why,
+       OUT/episode.json has the details
   2    refused before anything ran: a bad argument or input (an unreadable or malformed export,
        a malformed channel, a bad date)
   3    refused before anything ran: a setting is missing or wrong
@@ -189,6 +190,7 @@ def write_results(services, engine, description: dict, execution_input: dict, ou
         "error": episode.error if episode else description.get("error"),
         "cause": episode.cause if episode else description.get("cause"),
         "failed_state": episode.failed_state if episode else None,
+        "outcome": episode.outcome if episode else None,
         "status_history": services.episodes.history(episode.id) if episode else [],
         "states": engine.states_passed(description["executionArn"]),
     }
@@ -210,7 +212,9 @@ def write_results(services, engine, description: dict, execution_input: dict, ou
         )
         return EXIT_COMPLETED
     reason = " ".join(str(result["cause"] or result["error"] or description["status"]).split())
-    print(f"podcasto: episode {result['status']}: {result['error']}: {reason}", file=sys.stderr)
+    # A skipped episode has no error, only its outcome ("nothing_new").
+    print(f"podcasto: episode {result['status']}: {result['error'] or result['outcome']}: {reason}",
+          file=sys.stderr)
     return EXIT_FAILED
 
 
