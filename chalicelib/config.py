@@ -62,7 +62,9 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "MAX_MESSAGES": ("2000", "Cap on messages kept in one episode's bundle (the rest are recorded as over_cap)."),
     "MAX_BUNDLE_BYTES": ("5000000", "Cap on a content bundle's serialised size."),
     "UPLOAD_PHOTOS": ("false", "true: CollectContent stores each kept photo at podcasts/<podcast>/<episode>/media/<channel>-<id>.jpg and names the key in its media entry."),
-    "TARGET_SECONDS": (None, "Target episode duration; unset: the length follows the content."),
+    "TARGET_SECONDS": (None, "Target episode length in seconds for every podcast; unset: 1200 (20 minutes, "
+                             "DEFAULT_TARGET_SECONDS in chalicelib/script/stories.py). The writers choose "
+                             "whole stories to land within 15% of it when the window has that much material."),
     "MP3_BITRATE_KBPS": ("64", "MP3 bitrate."),
 }
 

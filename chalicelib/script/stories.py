@@ -253,6 +253,7 @@ def select(
     budget_seconds: float,
     cost: Callable[[Story], float],
     left_out: list[dict] | None = None,
+    enough_at: float | None = None,
 ) -> Selection:
     """Take ranked stories while they fit ``budget_seconds`` (each costs ``cost(story)``).
 
@@ -260,6 +261,8 @@ def select(
     lower-ranked story may still fit. The walk stops early once the budget is all but spent,
     so a window of any size costs one pass at most. The best story is always chosen, so an
     episode is never empty for want of a short enough story (the writer then shortens it).
+    ``enough_material`` is true when all the stories together cost at least ``enough_at``
+    (by default the budget less the tolerance).
     """
     chosen: list[Story] = []
     outs = list(left_out or [])
@@ -280,7 +283,7 @@ def select(
     return Selection(
         chosen=chosen,
         left_out=outs,
-        enough_material=total >= budget_seconds * (1 - LENGTH_TOLERANCE),
+        enough_material=total >= (budget_seconds * (1 - LENGTH_TOLERANCE) if enough_at is None else enough_at),
         budget_seconds=budget_seconds,
         chosen_seconds=spent,
     )

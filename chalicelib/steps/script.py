@@ -13,6 +13,7 @@ from chalicelib.audio.base import SpeechPlan
 from chalicelib.audio.segments import split_script
 from chalicelib.domain import script_key, segment_audio_key
 from chalicelib.script.base import Host, ScriptWriter
+from chalicelib.script.stories import DEFAULT_TARGET_SECONDS
 from chalicelib.script.validate import validate_script
 from chalicelib.stores.episodes import EpisodeStore, Podcast
 from chalicelib.stores.objects import ObjectStore
@@ -28,10 +29,16 @@ def write_script(
     concurrency: int,
     target_seconds: float | None = None,
 ) -> dict:
-    """Returns {"script_key", "segments": [0, 1, ...], "max_concurrency", "provider", "language"}."""
+    """Returns {"script_key", "segments": [0, 1, ...], "max_concurrency", "provider", "language"}.
+
+    ``target_seconds`` is the episode's target length (None: ``DEFAULT_TARGET_SECONDS``); the
+    writer fills it by choosing whole stories, and the script document records its choice
+    (``selection``: what was told, what was left out and why).
+    """
     ref, content = event["episode"], event["content"]
     episode = episodes.get_episode(ref["episode_id"])
     podcast = episodes.get_podcast(ref["podcast_id"])
+    target_seconds = target_seconds or DEFAULT_TARGET_SECONDS
     # Chosen before the writer runs, so an engine that cannot be built fails before it is paid.
     plan = speech_plan(episode.language, podcast)
     provider, model = plan.provider, plan.model
@@ -76,6 +83,8 @@ def write_script(
             for t in script.turns
         ],
         "segments": segments,
+        "target_seconds": target_seconds,
+        "selection": script.selection,
     }
     key = script_key(podcast.id, episode.id)
     objects.put(key, json.dumps(document, ensure_ascii=False).encode("utf-8"),

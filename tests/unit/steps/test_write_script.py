@@ -23,12 +23,15 @@ SPEAKERS = [Speaker("Alex", "host", "host_a"), Speaker("Maya", "expert", "host_b
 class FixedWriter:
     """A writer that returns the script it was given, and records what it was asked."""
 
-    def __init__(self, turns):
-        self.turns, self.asked = turns, []
+    def __init__(self, turns, *, enough_material=False):
+        self.turns, self.asked, self.enough_material = turns, [], enough_material
 
     def write(self, bundle, *, title, language, format, hosts, target_seconds=None):
         self.asked.append({"title": title, "language": language, "target_seconds": target_seconds})
-        return Script(language=language, format=format, speakers=SPEAKERS, turns=list(self.turns))
+        # Like the real writers, it says whether the window had enough material for the target:
+        # two short messages do not, so only the target's upper bound applies.
+        return Script(language=language, format=format, speakers=SPEAKERS, turns=list(self.turns),
+                      selection={"enough_material": self.enough_material, "chosen": [], "left_out": []})
 
 
 @pytest.fixture
@@ -80,12 +83,28 @@ def test_the_script_is_stored_with_segments_that_keep_their_turns_message_ids(se
 
 
 def test_a_script_far_off_its_target_length_is_rejected_before_any_speech(setup):
-    writer = FixedWriter([Turn("Alex", "Short.", (7,))])
+    writer = FixedWriter([Turn("Alex", "Short.", (7,))], enough_material=True)
     with pytest.raises(ScriptRejected, match="target"):
         run(setup, writer, target_seconds=600)
     _, objects, _ = setup
     assert writer.asked[0]["target_seconds"] == 600  # the writer was told the target too
     assert not [k for k in objects.data if k.endswith("script.json")]
+
+
+def test_a_script_over_its_target_is_rejected_even_short_of_material(setup):
+    writer = FixedWriter([Turn("Alex", " ".join(["word"] * 400), (7,))])  # 160 s against 60 s
+    with pytest.raises(ScriptRejected, match="outside"):
+        run(setup, writer, target_seconds=60)
+
+
+def test_without_a_target_the_default_applies_and_the_choice_is_stored(setup):
+    writer = FixedWriter([Turn("Alex", "Release two point oh shipped.", (7,))])
+    result = run(setup, writer)
+    assert writer.asked[0]["target_seconds"] == 1200
+    _, objects, _ = setup
+    document = json.loads(objects.data[result["script_key"]])
+    assert document["target_seconds"] == 1200
+    assert document["selection"] == {"enough_material": False, "chosen": [], "left_out": []}
 
 
 def test_a_script_citing_messages_the_bundle_never_had_is_rejected(setup):
