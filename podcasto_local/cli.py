@@ -23,19 +23,24 @@ DEMO_EXPORT = ROOT / "examples" / "demo-export" / "result.json"
 
 
 def export_title(path: Path, chat: str | None) -> str:
-    """The chat's name from the export, for the episode's intro and ID3 tags."""
+    """The chat's name from the export, for the episode's intro and ID3 tags. The export is
+    streamed (a busy channel's runs to hundreds of megabytes), stopping at the chat named."""
+    from chalicelib.sources.export_stream import ExportSyntaxError, chats
+
+    channels: list[str] = []
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        for stream in chats(path):
+            header = stream.header
+            name = header.get("name")
+            if not stream.account:
+                return name or path.parent.name
+            if chat is not None and chat in (name, str(header.get("id"))):
+                return name or path.parent.name
+            if str(header.get("type", "")).endswith("channel"):
+                channels.append(name or path.parent.name)
+    except (OSError, ValueError, ExportSyntaxError):
         return path.parent.name
-    if "messages" in data:
-        return data.get("name") or path.parent.name
-    chats = (data.get("chats") or {}).get("list") or []
-    for chat_data in chats:
-        if chat in (chat_data.get("name"), str(chat_data.get("id"))):
-            return chat_data.get("name") or path.parent.name
-    channels = [c for c in chats if str(c.get("type", "")).endswith("channel")]
-    return channels[0].get("name", path.parent.name) if len(channels) == 1 else path.parent.name
+    return channels[0] if len(channels) == 1 else path.parent.name
 
 
 def podcast_for_export(path: Path, *, chat: str | None, language: str, format: str) -> Podcast:
