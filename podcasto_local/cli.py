@@ -100,7 +100,7 @@ class StatePrinter:
             name = event["stateExitedEventDetails"]["name"]
             started = self.started.get(name, event["timestamp"])
             took = (event["timestamp"] - started).total_seconds() * 1000
-            extra = f", {self.iterations} segments" if event["type"] == "MapStateExited" else ""
+            extra = f", {self.iterations} batches of segments" if event["type"] == "MapStateExited" else ""
             print(f"  <- {name} ({took:.0f} ms{extra})", file=self.stream, flush=True)
         elif event["type"] in ("LambdaFunctionFailed", "LambdaFunctionTimedOut"):
             details = event.get("lambdaFunctionFailedEventDetails") or event.get(

@@ -79,6 +79,7 @@ def test_the_script_is_stored_with_segments_that_keep_their_turns_message_ids(se
     assert len({s["key"] for s in segments}) == len(segments)
     assert all(s["key"].startswith("podcasts/p/") and s["key"].endswith(".wav") for s in segments)
     assert result == {"script_key": result["script_key"], "segments": list(range(len(segments))),
+                      "batches": [[i] for i in range(len(segments))],  # fewer segments than Map slots
                       "max_concurrency": 3, "provider": "espeak", "language": "en"}
 
 
@@ -120,3 +121,22 @@ def test_the_same_text_voice_and_model_give_the_same_segment_key_and_another_mod
     other = json.loads(objects.data[run(setup, FixedWriter(turns), model="espeak-ng rate=200")["script_key"]]
                        )["segments"][0]["key"]
     assert first == again != other
+
+
+def _segments(words):
+    return [{"text": " ".join(["word"] * n)} for n in words]
+
+
+def test_segments_are_batched_in_order_into_at_least_concurrency_map_iterations():
+    from chalicelib.steps.script import SEGMENT_BATCH_WORDS, batches
+
+    assert batches([], concurrency=4) == []
+    assert batches(_segments([10, 10]), concurrency=4) == [[0], [1]]
+    assert batches(_segments([10] * 8), concurrency=4) == [[0, 1], [2, 3], [4, 5], [6, 7]]
+    # An hour of speech (9,000 words in 700 segments) is 30 iterations, not 700.
+    hour = _segments([13] * 690 + [3] * 10)
+    result = batches(hour, concurrency=4)
+    assert len(result) == 30
+    assert [i for batch in result for i in batch] == list(range(700))  # each once, in order
+    for batch in result:
+        assert sum(13 if i < 690 else 3 for i in batch) <= SEGMENT_BATCH_WORDS + 13
