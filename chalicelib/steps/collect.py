@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from chalicelib.domain import content_key, media_key
+from chalicelib.domain import Window, content_key, media_key
 from chalicelib.errors import ContentNotReady, NoContent
 from chalicelib.sources.base import ContentSource, PhotoSource
 from chalicelib.sources.bundle import build_bundle, bundle_json_bytes
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 def collect_content(
     event: dict,
     *,
-    episodes: EpisodeStore,
+    episodes: EpisodeStore | Callable[[], EpisodeStore],
     objects: ObjectStore,
     source_for: Callable[[Podcast], ContentSource],
     bundle_limits: dict,
@@ -28,20 +28,30 @@ def collect_content(
 
     With ``upload_photos`` (and a source that can give photos), each kept photo is stored under
     the episode's ``media/`` prefix before the bundle, whose media entry names its key.
+
+    The episode reference from ValidateEpisode carries the window and the podcast, so the
+    store (``episodes``: the store, or a function building it on first use) is read only for a
+    reference without them (an execution started before they were added).
     """
     ref = event["episode"]
-    episode = episodes.get_episode(ref["episode_id"])
-    podcast = episodes.get_podcast(ref["podcast_id"])
+    if "window" in ref and "podcast" in ref:
+        window = Window.from_json(ref["window"])
+        podcast = Podcast(**ref["podcast"])
+    else:
+        store = episodes() if callable(episodes) else episodes
+        window = store.get_episode(ref["episode_id"]).window
+        podcast = store.get_podcast(ref["podcast_id"])
+    episode_id = ref["episode_id"]
     source = source_for(podcast)
-    collection = source.collect(episode.window)
+    collection = source.collect(window)
     photos = upload_photos and isinstance(source, PhotoSource)
     bundle = build_bundle(
         collection,
         podcast_id=podcast.id,
-        episode_id=episode.id,
-        window=episode.window,
+        episode_id=episode_id,
+        window=window,
         title=podcast.title,
-        photo_key=(lambda m: media_key(podcast.id, episode.id, m.channel, m.id)) if photos else None,
+        photo_key=(lambda m: media_key(podcast.id, episode_id, m.channel, m.id)) if photos else None,
         **bundle_limits,
     )
     if not bundle["messages"]:
@@ -52,7 +62,7 @@ def collect_content(
     if photos:
         store_photos(bundle, source, objects)
     stored = objects.put(
-        content_key(podcast.id, episode.id),
+        content_key(podcast.id, episode_id),
         bundle_json_bytes(bundle),
         content_type="application/json; charset=utf-8",
     )

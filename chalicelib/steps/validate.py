@@ -21,7 +21,9 @@ def validate_episode(
     """``event``: {"input": <execution input>, "execution_id": <execution ARN>}.
 
     Invalid input raises ``InvalidInput`` before anything is written. Returns the episode
-    reference the later states pass along (and, on a retry, the content already in S3).
+    reference the later states pass along (and, on a retry, the content already in S3), with
+    the episode's window and the podcast's record: CollectContent needs nothing else, so it
+    reads no store (and on AWS never loads supabase-py) before it reads the source.
     """
     request = parse_episode_request(event.get("input"))
     execution_id = event["execution_id"]
@@ -46,7 +48,7 @@ def validate_episode(
     elif episode.podcast_id != podcast.id:
         raise NotFound(f"episode_id {episode.id} does not belong to podcast_id {podcast.id!r}")
     episode = episodes.claim(episode.id, execution_id)
-    return episode_ref(episode)
+    return {**episode_ref(episode), "podcast": podcast.to_json()}
 
 
 def episode_id_for_execution(execution_id: str) -> str:
@@ -69,5 +71,6 @@ def episode_ref(episode: Episode) -> dict:
         "podcast_id": episode.podcast_id,
         "language": episode.language,
         "format": episode.format,
+        "window": episode.window.to_json(),
         "content": content,
     }

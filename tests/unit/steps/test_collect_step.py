@@ -89,3 +89,33 @@ def test_no_photo_is_fetched_for_a_window_with_no_content(episodes):
                 window=Window(T0 + timedelta(days=1), T0 + timedelta(days=2)))
     assert objects.data == {}
     assert double.downloads == []
+
+
+def test_a_reference_carrying_window_and_podcast_reads_no_store(tmp_path):
+    """ValidateEpisode hands CollectContent the window and the podcast: on AWS the collection
+    Lambda never builds the Supabase store (nor imports supabase-py) before reading its source."""
+    from datetime import datetime, timezone
+
+    from chalicelib.sources.base import Collection, Message
+
+    asked = []
+
+    class Source:
+        def collect(self, window):
+            asked.append(window)
+            return Collection(channels=["@news"], messages=[Message(
+                id=1, channel="@news", date=datetime(2026, 11, 20, tzinfo=timezone.utc), text="hello there")],
+                skipped=[])
+
+    def no_store():
+        raise AssertionError("the store was built")
+
+    podcast = Podcast(id="news", title="News", sources=["@news"], days_back=None)
+    window = Window(datetime(2026, 11, 16, tzinfo=timezone.utc), datetime(2026, 11, 23, tzinfo=timezone.utc))
+    objects = MemoryObjects()
+    event = {"episode": {"episode_id": "e-1", "podcast_id": "news", "window": window.to_json(),
+                         "podcast": podcast.to_json()}}
+    result = collect_content(event, episodes=no_store, objects=objects,
+                             source_for=lambda p: Source() if p == podcast else None, bundle_limits=LIMITS)
+    assert asked == [window] and result["messages"] == 1
+    assert json.loads(objects.data[content_key("news", "e-1")])["title"] == "News"
