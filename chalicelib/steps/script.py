@@ -10,7 +10,7 @@ import json
 import math
 from typing import Callable
 
-from chalicelib.audio.base import SpeechPlan
+from chalicelib.audio.base import SpeechPlan, own_voice
 from chalicelib.audio.segments import split_script
 from chalicelib.domain import script_key, segment_audio_key
 from chalicelib.script.base import Host, ScriptWriter
@@ -63,13 +63,16 @@ def write_script(
     """Returns {"script_key", "segments": [0, 1, ...], "batches": [[0, 1], [2], ...],
     "max_concurrency", "provider", "language"}: the Map synthesises one batch per iteration.
 
-    ``target_seconds`` is the episode's target length (None: ``DEFAULT_TARGET_SECONDS``); the
-    writer fills it by choosing whole stories, and the script document records its choice
-    (``selection``: what was told, what was left out and why).
+    The target length is the podcast's own ``target_minutes``, else ``target_seconds`` (the
+    TARGET_SECONDS setting), else ``DEFAULT_TARGET_SECONDS``; the writer fills it by choosing
+    whole stories, and the script document records its choice (``selection``: what was told,
+    what was left out and why).
     """
     ref, content = event["episode"], event["content"]
     episode = episodes.get_episode(ref["episode_id"])
     podcast = episodes.get_podcast(ref["podcast_id"])
+    if podcast.target_minutes:
+        target_seconds = 60.0 * podcast.target_minutes
     target_seconds = target_seconds or DEFAULT_TARGET_SECONDS
     # Chosen before the writer runs, so an engine that cannot be built fails before it is paid.
     plan = speech_plan(episode.language, podcast)
@@ -84,7 +87,7 @@ def write_script(
         target_seconds=target_seconds,
     )
     validate_script(script, bundle=bundle, target_seconds=target_seconds)
-    voices = {speaker.name: speaker.voice for speaker in script.speakers}
+    voices = speaker_voices(script.speakers, podcast.hosts, provider)
     segments = []
     for turn_number, turn in enumerate(script.turns):
         for piece in split_script([turn], max_chars=plan.max_chars, voices=voices):
@@ -129,3 +132,10 @@ def write_script(
         "provider": provider,
         "language": episode.language,
     }
+
+
+def speaker_voices(speakers, hosts: list[dict], provider: str) -> dict[str, str]:
+    """Each speaker's segment voice: the voice its host chose for ``provider``
+    (``podcast.hosts[].voices``), else the script's role for it."""
+    chosen = {h["name"]: h.get("voices", {}).get(provider) for h in hosts}
+    return {s.name: own_voice(chosen[s.name]) if chosen.get(s.name) else s.voice for s in speakers}
