@@ -36,7 +36,8 @@ def collect_content(
     ref = event["episode"]
     if "window" in ref and "podcast" in ref:
         window = Window.from_json(ref["window"])
-        podcast = Podcast(**ref["podcast"])
+        podcast = Podcast(id=ref["podcast"]["id"], title=ref["podcast"]["title"],
+                          sources=ref["podcast"]["sources"])
     else:
         store = episodes() if callable(episodes) else episodes
         window = store.get_episode(ref["episode_id"]).window

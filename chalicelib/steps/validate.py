@@ -22,8 +22,8 @@ def validate_episode(
 
     Invalid input raises ``InvalidInput`` before anything is written. Returns the episode
     reference the later states pass along (and, on a retry, the content already in S3), with
-    the episode's window and the podcast's record: CollectContent needs nothing else, so it
-    reads no store (and on AWS never loads supabase-py) before it reads the source.
+    the episode's window and the podcast's id, title and sources: CollectContent needs nothing
+    else, so it reads no store (and on AWS never loads supabase-py) before it reads the source.
     """
     request = parse_episode_request(event.get("input"))
     execution_id = event["execution_id"]
@@ -48,7 +48,10 @@ def validate_episode(
     elif episode.podcast_id != podcast.id:
         raise NotFound(f"episode_id {episode.id} does not belong to podcast_id {podcast.id!r}")
     episode = episodes.claim(episode.id, execution_id)
-    return {**episode_ref(episode), "podcast": podcast.to_json()}
+    # What CollectContent needs of the podcast, so it reads no store: kept small, since the
+    # reference travels through every later state.
+    return {**episode_ref(episode),
+            "podcast": {"id": podcast.id, "title": podcast.title, "sources": podcast.sources}}
 
 
 def episode_id_for_execution(execution_id: str) -> str:

@@ -114,7 +114,7 @@ def test_a_reference_carrying_window_and_podcast_reads_no_store(tmp_path):
     window = Window(datetime(2026, 11, 16, tzinfo=timezone.utc), datetime(2026, 11, 23, tzinfo=timezone.utc))
     objects = MemoryObjects()
     event = {"episode": {"episode_id": "e-1", "podcast_id": "news", "window": window.to_json(),
-                         "podcast": podcast.to_json()}}
+                         "podcast": {"id": "news", "title": "News", "sources": ["@news"]}}}
     result = collect_content(event, episodes=no_store, objects=objects,
                              source_for=lambda p: Source() if p == podcast else None, bundle_limits=LIMITS)
     assert asked == [window] and result["messages"] == 1
