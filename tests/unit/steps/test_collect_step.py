@@ -116,6 +116,7 @@ def test_a_reference_carrying_window_and_podcast_reads_no_store(tmp_path):
     event = {"episode": {"episode_id": "e-1", "podcast_id": "news", "window": window.to_json(),
                          "podcast": {"id": "news", "title": "News", "sources": ["@news"]}}}
     result = collect_content(event, episodes=no_store, objects=objects,
-                             source_for=lambda p: Source() if p == podcast else None, bundle_limits=LIMITS)
+                             source_for=lambda p: Source() if (p.id, p.sources) == (podcast.id, podcast.sources) else None,
+                             bundle_limits=LIMITS)
     assert asked == [window] and result["messages"] == 1
     assert json.loads(objects.data[content_key("news", "e-1")])["title"] == "News"
