@@ -35,8 +35,9 @@ def collect_content(event, context):
     from chalicelib.steps import collect
 
     svc = services()
+    # The store is built only if the episode reference lacks the window and podcast.
     return collect.collect_content(
-        event, episodes=svc.episodes, objects=svc.objects, source_for=svc.source_for,
+        event, episodes=lambda: svc.episodes, objects=svc.objects, source_for=svc.source_for,
         bundle_limits=svc.bundle_limits, upload_photos=svc.settings.flag("UPLOAD_PHOTOS"),
     )
 

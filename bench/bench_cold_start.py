@@ -26,10 +26,13 @@ from podcasto_deploy.package import package  # noqa: E402
 STORE = "import chalicelib.stores.supabase_store"
 S3 = "import boto3; boto3.client('s3', region_name='us-east-1')"
 # What each task's first call imports on AWS (dev/prod defaults: Supabase, S3, Polly for
-# English, the offline writer), after the app itself.
+# English, the offline writer), after the app itself. Collection reads no store (the episode
+# reference carries its window and podcast) and imports only its source: Telethon for live
+# channels, the export reader for a Telegram Desktop export.
 FIRST_CALLS = {
     "validate_episode": [STORE, "import chalicelib.steps.validate"],
-    "collect_content": [STORE, S3, "import chalicelib.steps.collect, chalicelib.sources.telethon_source"],
+    "collect_content (live channels)": [S3, "import chalicelib.steps.collect, chalicelib.sources.telethon_source"],
+    "collect_content (export)": [S3, "import chalicelib.steps.collect, chalicelib.sources.export"],
     "wait_for_content": [S3, "import chalicelib.steps.collect"],
     "mark_*, reconcile": [STORE, "import chalicelib.steps.status, chalicelib.steps.reconcile"],
     "write_script": [STORE, S3, "import chalicelib.steps.script, chalicelib.script.offline"],

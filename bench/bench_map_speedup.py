@@ -61,11 +61,17 @@ def main() -> None:
                                                   days_back=None))
             description = engine.run({"podcast_id": "map"}, timeout=600)
             assert description["status"] == "SUCCEEDED", description
-            segments = sum(1 for e in engine.history(description["executionArn"])
-                           if e["type"] == "MapIterationSucceeded")
-            figures[concurrency] = (map_seconds(engine, description["executionArn"]), segments)
-    (one, segments), (eight, _) = figures[1], figures[8]
-    print(f"segments: {segments}, simulated provider latency: {LATENCY_SECONDS:.0f} s per segment")
+            # Each Map iteration synthesises a batch of segments (at least SEGMENT_CONCURRENCY
+            # batches when there are that many segments).
+            iterations = sum(1 for e in engine.history(description["executionArn"])
+                             if e["type"] == "MapIterationSucceeded")
+            segments = sum(len(payload.get("segments", [None])) for name, payload in engine.invocations
+                           if name == "synthesize_segment")
+            engine.invocations.clear()
+            figures[concurrency] = (map_seconds(engine, description["executionArn"]), segments, iterations)
+    (one, segments, one_batches), (eight, _, eight_batches) = figures[1], figures[8]
+    print(f"segments: {segments} (in {one_batches} Map iteration(s) at concurrency 1, {eight_batches} at 8), "
+          f"simulated provider latency: {LATENCY_SECONDS:.0f} s per segment")
     print(f"Map wall time, concurrency 1: {one:.1f} s")
     print(f"Map wall time, concurrency 8: {eight:.1f} s")
     print(f"Map speed-up 8 vs 1: {one / eight:.1f}x")

@@ -63,7 +63,10 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "MAX_MESSAGES": ("2000", "Cap on messages kept in one episode's bundle (the rest are recorded as over_cap)."),
     "MAX_BUNDLE_BYTES": ("5000000", "Cap on a content bundle's serialised size."),
     "UPLOAD_PHOTOS": ("false", "true: CollectContent stores each kept photo at podcasts/<podcast>/<episode>/media/<channel>-<id>.jpg and names the key in its media entry."),
-    "TARGET_SECONDS": (None, "Target episode duration; unset: the length follows the content."),
+    "TARGET_SECONDS": (None, "Target episode length in seconds for podcasts without their own target_minutes; "
+                             "unset: 1200 (20 minutes, DEFAULT_TARGET_SECONDS in chalicelib/script/stories.py). "
+                             "The writers choose whole stories to land within 15% of it when the window has "
+                             "that much material."),
     "MP3_BITRATE_KBPS": ("64", "MP3 bitrate."),
     "SCHEDULER_BATCH": ("100", "Most podcasts one scheduler tick starts episodes for; the rest are due on the next tick (every 5 minutes on AWS)."),
     "SCHEDULER_TICK_SECONDS": ("60", "How often `make local` runs the scheduler tick (AWS runs it every 5 minutes); 0 turns the local tick off."),

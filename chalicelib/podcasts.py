@@ -15,6 +15,7 @@ from dataclasses import replace
 from chalicelib.domain import FORMATS, LANGUAGES, MAX_WINDOW_DAYS, SPEECH_PROVIDERS, validate_podcast_id
 from chalicelib.errors import InvalidInput
 from chalicelib.schedule import parse_schedule
+from chalicelib.script.stories import DEFAULT_TARGET_SECONDS
 from chalicelib.sources.channels import parse_channel_ref
 from chalicelib.stores.episodes import Podcast
 
@@ -34,7 +35,8 @@ MAX_HOSTS = 2
 MAX_HOST_NAME = 60
 MAX_SOURCES = 20
 MAX_IMAGE_URL = 2048
-DEFAULT_TARGET_MINUTES = 20
+# The default length lives with the writers that fill it (one constant, in seconds).
+DEFAULT_TARGET_MINUTES = int(DEFAULT_TARGET_SECONDS // 60)
 TARGET_MINUTES_RANGE = (1, 180)
 # Apple Podcasts' top-level categories (its feed's itunes:category must be one of its list).
 CATEGORIES = (

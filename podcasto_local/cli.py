@@ -37,34 +37,18 @@ DEMO_EXPORT = ROOT / "examples" / "demo-export" / "result.json"
 EXIT_COMPLETED, EXIT_FAILED, EXIT_REFUSED, EXIT_CONFIGURATION, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
-def export_title(path: Path, chat: str | None, data: dict | None = None) -> str:
-    """The chat's name from the export (``data``, already read and checked by ``read_export``),
-    for the episode's intro and ID3 tags."""
-    if data is None:
-        from chalicelib.sources.export import read_export
-
-        data = read_export(path)
-    if isinstance(data.get("messages"), list):
-        return data.get("name") or path.parent.name
-    chats = (data.get("chats") or {}).get("list") or []
-    for chat_data in chats:
-        if chat in (chat_data.get("name"), str(chat_data.get("id"))):
-            return chat_data.get("name") or path.parent.name
-    channels = [c for c in chats if str(c.get("type", "")).endswith("channel")]
-    return channels[0].get("name", path.parent.name) if len(channels) == 1 else path.parent.name
-
-
 def podcast_for_export(path: Path, *, chat: str | None, language: str, format: str) -> Podcast:
     """A podcast record for an export file: the id is derived from the file and chat, so
-    repeated runs on the same export reuse one podcast. The export is read and its shape
-    checked here, before any engine starts: a bad file fails in a moment, in one line."""
-    from chalicelib.sources.export import read_export
+    repeated runs on the same export reuse one podcast. The export is walked (streamed, so a
+    busy channel's hundreds of megabytes never sit in memory) and its shape checked here,
+    before any engine starts: a bad file fails in a moment, in one line."""
+    from chalicelib.sources.export import inspect_export
 
-    data = read_export(path)
+    title = inspect_export(path, chat)
     digest = hashlib.sha256(f"{path}\0{chat or ''}".encode()).hexdigest()[:12]
     return Podcast(
         id=f"export-{digest}",
-        title=export_title(path, chat, data),
+        title=title,
         language=language,
         format=format,
         hosts=[],
@@ -114,7 +98,7 @@ class StatePrinter:
             name = event["stateExitedEventDetails"]["name"]
             started = self.started.get(name, event["timestamp"])
             took = (event["timestamp"] - started).total_seconds() * 1000
-            extra = f", {self.iterations} segments" if event["type"] == "MapStateExited" else ""
+            extra = f", {self.iterations} batches of segments" if event["type"] == "MapStateExited" else ""
             print(f"  <- {name} ({took:.0f} ms{extra})", file=self.stream, flush=True)
         elif event["type"] in ("LambdaFunctionFailed", "LambdaFunctionTimedOut"):
             details = event.get("lambdaFunctionFailedEventDetails") or event.get(

@@ -15,6 +15,13 @@ How it works (measured facts in DESIGN.md "Local engine"):
   endpoint URL, with throwaway credentials); any other boto3 client still reaches AWS.
 - ``time_scale`` compresses Retry and Wait sleeps (tests use ~0.001). It patches two moto
   internals, which is why moto is pinned exactly in requirements-dev.txt.
+- Per-execution overhead, two more patched internals: moto parses the ASL with its ANTLR
+  grammar in pure Python at every execution start (~250 ms for this state machine, most of
+  an episode's orchestration time), and builds a new boto3 Lambda client for every Task it
+  runs (~9 ms each). The engine parses each definition once and hands the interpreter one
+  Lambda client per region and credentials. Both are shared safely: the parsed program keeps
+  no execution state (moto keeps it in each execution's environment, which is how one Map's
+  parallel iterations already share their states), and boto3 clients are thread-safe.
 """
 from __future__ import annotations
 
@@ -109,6 +116,58 @@ def _compress_sleeps(scale: float) -> None:
     wait_function.WaitFunction._wait_interval = _wait_interval
 
 
+_lambda_clients: dict[tuple, object] = {}
+_lambda_clients_lock = threading.Lock()
+
+
+def _reuse_lambda_clients() -> None:
+    """One boto3 Lambda client per (region, credentials) for moto's Task states, not one per call."""
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    build = lambda_eval_utils.boto_client_for
+    if getattr(build, "podcasto_cached", False):
+        return
+
+    def cached(region: str, service: str, state_credentials=None):
+        # What the built client depends on: its endpoint follows the port and the stubber.
+        key = (region, service, repr(state_credentials), botocore_stubber.enabled, moto_server_port())
+        with _lambda_clients_lock:
+            client = _lambda_clients.get(key)
+            if client is None:
+                client = _lambda_clients[key] = build(
+                    region=region, service=service, state_credentials=state_credentials)
+        return client
+
+    cached.podcasto_cached = True
+    lambda_eval_utils.boto_client_for = cached
+
+
+_programs: dict[str, object] = {}
+_programs_lock = threading.Lock()
+
+
+def _parse_each_definition_once() -> None:
+    """moto's execution worker parses the definition for every execution; parse it once."""
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    parse = ExecutionWorker._get_evaluation_entrypoint
+    if getattr(parse, "podcasto_cached", False):
+        return
+
+    def cached(self):
+        definition = self._evaluation_details.state_machine_details.definition
+        with _programs_lock:
+            program = _programs.get(definition)
+            if program is None:
+                program = _programs[definition] = parse(self)
+        return program
+
+    cached.podcasto_cached = True
+    ExecutionWorker._get_evaluation_entrypoint = cached
+
+
 class LocalEngine:
     """Run executions of the real ASL file against ``app``'s handlers, all in this process."""
 
@@ -157,6 +216,8 @@ class LocalEngine:
         # history already records the error and cause.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         _install_lambda_dispatch()
+        _reuse_lambda_clients()
+        _parse_each_definition_once()
         if self.time_scale != 1.0:
             _compress_sleeps(self.time_scale)
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)

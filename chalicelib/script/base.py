@@ -28,6 +28,9 @@ class Script:
     format: str  # "dialogue" | "narrator"
     speakers: list[Speaker]
     turns: list[Turn] = field(default_factory=list)
+    # What the writer chose from the window and what it left out, and why
+    # (``chalicelib.script.stories.Selection.to_json``); None from a writer that chose nothing.
+    selection: dict | None = None
 
     def transcript(self) -> str:
         """UTF-8 plain text, one turn per line as ``Speaker: text``."""

@@ -14,7 +14,8 @@ from google.genai import errors, types
 
 from chalicelib.errors import ConfigurationError, ScriptRejected, SpeechThrottled
 from chalicelib.script.base import Host, Script
-from chalicelib.script.llm_prompt import build_prompt, cast, parse_script
+from chalicelib.script.llm_prompt import build_prompt, cast, choose_material, parse_script
+from chalicelib.script.stories import DEFAULT_TARGET_SECONDS
 
 # The SDK sends with httpx2 (its own dependency) or httpx; a timeout or a dropped connection
 # from either is worth retrying.
@@ -72,9 +73,12 @@ class GeminiScriptWriter:
         target_seconds: float | None = None,
     ) -> Script:
         speakers = cast(hosts, language, format)
+        target = target_seconds if target_seconds and target_seconds > 0 else DEFAULT_TARGET_SECONDS
+        # The ranked, trimmed material, never the whole window (llm_prompt.choose_material).
+        material, selection = choose_material(bundle, target_seconds=target, words_per_minute=self._wpm)
         prompt = build_prompt(
-            bundle, title=title, language=language, speakers=speakers,
-            target_seconds=target_seconds, words_per_minute=self._wpm, style=self._style,
+            material, title=title, language=language, speakers=speakers,
+            target_seconds=target, words_per_minute=self._wpm, style=self._style,
         )
         config = types.GenerateContentConfig(
             system_instruction=prompt.system,
@@ -83,9 +87,11 @@ class GeminiScriptWriter:
             response_mime_type="application/json",
         )
         response = self._generate(prompt.user, config)
-        return parse_script(
-            _answer(response), bundle=bundle, language=language, format=format, speakers=speakers,
+        script = parse_script(
+            _answer(response), bundle=material, language=language, format=format, speakers=speakers,
         )
+        script.selection = selection.to_json()
+        return script
 
     def _generate(self, contents: str, config: types.GenerateContentConfig) -> types.GenerateContentResponse:
         try:

@@ -1,5 +1,13 @@
 """What every LLM script writer shares: the prompt built from a bundle, and the answer parsed back.
 
+The model never sees the whole window: ``choose_material`` ranks the window's stories
+(``chalicelib.script.stories``) and keeps the best whole stories up to about
+``MATERIAL_FACTOR`` times what the target length can tell (the model still chooses among
+them), and never more than ``MAX_PROMPT_WORDS`` words of messages, so a prompt stays within a
+model's budget however many messages the window holds; a message longer than
+``MAX_MESSAGE_CHARS`` is cut there in the prompt. What was left out is the script's
+``selection``.
+
 The prompt is a ``Prompt`` (system instructions + the user turn holding the messages) so each
 provider can put the instructions where it expects them. The answer must be one JSON object,
 ``{"turns": [{"speaker": "<exact host name>", "text": "...", "message_ids": [ints]}]}``;
@@ -19,11 +27,21 @@ from chalicelib.script.base import Host, Script, Speaker, Turn
 from chalicelib.script.offline import DEFAULT_HOSTS
 from chalicelib.script.phrases import media_sentence
 from chalicelib.script.speakable import site_name, speakable
+from chalicelib.script.stories import (
+    DEFAULT_TARGET_SECONDS, LENGTH_TOLERANCE, Selection, Story, ranked_stories, select, words_seconds,
+)
 from chalicelib.script.validate import validate_script
 
 _LANGUAGE_NAMES = {"en": "English", "he": "Hebrew"}
 _FENCE = re.compile(r"^```[A-Za-z]*[ \t]*\n?(.*?)\n?```$", re.DOTALL)
 _EXCERPT = 80
+# The model is given about twice the material its target length can tell, to choose from.
+MATERIAL_FACTOR = 2.0
+# Words of messages in one prompt at most (~100k tokens with the instructions): under the
+# context of every model the writers are configured with, whatever the target.
+MAX_PROMPT_WORDS = 60_000
+MAX_MESSAGE_CHARS = 4_000
+_HEADER_WORDS = 12  # a message's header line in the prompt: id, channel, date, counts
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,31 @@ def cast(hosts: list[Host], language: str, format: str) -> list[Speaker]:
 
 def target_words(target_seconds: float, words_per_minute: float) -> int:
     return max(1, round(target_seconds * words_per_minute / 60))
+
+
+def choose_material(
+    bundle: dict,
+    *,
+    target_seconds: float | None,
+    words_per_minute: float = 150,
+    max_prompt_words: int = MAX_PROMPT_WORDS,
+) -> tuple[dict, Selection]:
+    """The bundle trimmed to the ranked stories the model gets, and the selection that says
+    what was left out. ``NoContent`` for a bundle without messages."""
+    messages = bundle.get("messages") or []
+    if not messages:
+        raise NoContent("the content bundle holds no message to talk about")
+    target = target_seconds if target_seconds and target_seconds > 0 else DEFAULT_TARGET_SECONDS
+    ranked, duplicates = ranked_stories(messages)
+
+    def cost(story: Story) -> float:
+        words = sum(min(len(str(m.get("text") or "")), MAX_MESSAGE_CHARS) for m in story.messages) / 6
+        return words_seconds(words + _HEADER_WORDS * len(story.messages), words_per_minute)
+
+    budget = min(target * MATERIAL_FACTOR, words_seconds(max_prompt_words, words_per_minute))
+    selection = select(ranked, budget_seconds=budget, cost=cost, left_out=duplicates,
+                       enough_at=target * (1 - LENGTH_TOLERANCE))
+    return {**bundle, "messages": selection.messages()}, selection
 
 
 def build_prompt(
@@ -147,6 +190,8 @@ def _describe(message: dict, language: str) -> str:
         facts.append(f"{message['forwards']} forwards")
     lines = [", ".join(facts)]
     text = str(message.get("text") or "").strip()
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[:MAX_MESSAGE_CHARS].rsplit(" ", 1)[0] + " …"
     lines.append(text if text else "(no text)")
     media = media_sentence(message.get("media") or None, language)
     if media:

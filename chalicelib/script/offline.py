@@ -1,10 +1,15 @@
 """The offline script writer: a deterministic episode script from a content bundle, no network.
 
-Messages are grouped by shared hashtag or keyword (then by channel), each group gets a spoken
-transition, and every message is presented in at least one turn. In a dialogue the hosts
-alternate strictly: each turn reacts to what the other just presented and presents the next
-message. With a target duration the writer renders the script at several levels of detail and
-keeps the one whose estimated length is nearest the target.
+The writer first chooses what to tell (``chalicelib.script.stories``): the window's messages
+become stories (a post and its reply chain), near-duplicates fold into one, the stories are
+ranked by engagement and recency, and whole stories are taken until the target length is
+spent. The chosen stories are then grouped by shared hashtag or keyword (then by channel) —
+a story's messages always stay together — each group gets a spoken transition, and every
+chosen message is presented in at least one turn. In a dialogue the hosts alternate strictly:
+each turn reacts to what the other just presented and presents the next message. The length
+is tuned by the choice of stories, re-chosen with a corrected budget when the rendered script
+misses the target; only when a single story is longer than the whole target does the writer
+shorten what it says of each message. What was left out, and why, is ``Script.selection``.
 """
 from __future__ import annotations
 
@@ -20,6 +25,9 @@ from chalicelib.script.phrases import (
     PHRASES, count, fill, join_words, media_sentence, pick, quote, rounded,
 )
 from chalicelib.script.speakable import hashtag_words, site_name, speakable, spoken_date
+from chalicelib.script.stories import (
+    DEFAULT_TARGET_SECONDS, LENGTH_TOLERANCE, Selection, Story, ranked_stories, select, words_seconds,
+)
 from chalicelib.script.validate import estimate_seconds
 
 DEFAULT_HOSTS = {
@@ -116,23 +124,69 @@ class OfflineScriptWriter:
             raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}")
         if format not in FORMATS:
             raise InvalidInput(f"format must be one of {', '.join(FORMATS)}")
-        items = _items(bundle)
-        if not items:
+        if not bundle.get("messages"):
             raise NoContent("the content bundle holds no message to talk about")
         speakers = _speakers(hosts, language, format)
-        groups = _group(items, language)
-        context = _Context(bundle, title, language, format, speakers, groups, items)
-        if target_seconds is None:
-            return context.render(_DEFAULT_LEVEL)
+        target = target_seconds if target_seconds and target_seconds > 0 else DEFAULT_TARGET_SECONDS
+        ranked, duplicates = ranked_stories(bundle["messages"])
+        spoken: dict[str, str] = {}  # shared by every render of this write
+
+        def render(selection: Selection, level: _Detail) -> Script:
+            stories = sorted((_items(story.messages) for story in selection.chosen),
+                             key=lambda story: (story[0].date, story[0].channel, story[0].id))
+            items = sorted((i for story in stories for i in story), key=lambda i: (i.date, i.channel, i.id))
+            context = _Context(bundle, title, language, format, speakers, _group(stories, language), items,
+                               spoken)
+            script = context.render(level)
+            script.selection = selection.to_json()
+            return script
+
+        # Stories are priced by their words at the default level of detail; the price is then
+        # corrected by what the rendered script really measures, and the choice made again.
+        scale, overhead = 1.0, words_seconds(_FIXED_WORDS, self._wpm)
         best: Script | None = None
         best_gap = float("inf")
-        for level in _LEVELS:
-            script = context.render(level)
-            gap = abs(estimate_seconds(script, self._wpm) - target_seconds)
-            if gap < best_gap:  # strict: on a tie the more detailed script wins
-                best, best_gap = script, gap
+        for _ in range(_ATTEMPTS):
+            selection = select(
+                ranked, budget_seconds=max(target - overhead, target * 0.1), left_out=duplicates,
+                cost=lambda story: scale * words_seconds(_story_words(story), self._wpm),
+            )
+            if not selection.enough_material:
+                # Short of material: every story, as the default level tells it; nothing padded.
+                best = render(selection, _DEFAULT_LEVEL)
+                best_gap = abs(estimate_seconds(best, self._wpm) - target)
+                break
+            script = render(selection, _DEFAULT_LEVEL)
+            seconds = estimate_seconds(script, self._wpm)
+            if abs(seconds - target) < best_gap:
+                best, best_gap = script, abs(seconds - target)
+            if best_gap <= target * _CLOSE_ENOUGH:
+                break
+            if selection.chosen_seconds > 0 and seconds > overhead:
+                scale *= (seconds - overhead) / selection.chosen_seconds
         assert best is not None
+        if estimate_seconds(best, self._wpm) > target * (1 + LENGTH_TOLERANCE):
+            # Even the best single story is longer than the episode: say less of each message.
+            for level in _LEVELS:
+                script = render(selection, level)
+                gap = abs(estimate_seconds(script, self._wpm) - target)
+                if gap < best_gap:
+                    best, best_gap = script, gap
         return best
+
+
+# Words every episode spends outside the stories (welcome, window, goodbye), a first guess.
+_FIXED_WORDS = 90
+# Words a message costs beyond its own text at the default level: the lead, the other host's
+# reaction, media and link sentences; and a story's transition.
+_MESSAGE_WORDS = 16
+_STORY_WORDS = 8
+_ATTEMPTS = 4
+_CLOSE_ENOUGH = 0.05
+
+
+def _story_words(story: Story) -> int:
+    return story.words() + _MESSAGE_WORDS * len(story.messages) + _STORY_WORDS
 
 
 def _speakers(hosts: list[Host], language: str, format: str) -> list[Speaker]:
@@ -168,9 +222,9 @@ def _parse_dt(value: object) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def _items(bundle: dict) -> list[_Item]:
+def _items(messages: list[dict]) -> list[_Item]:
     items = []
-    for raw in bundle.get("messages") or []:
+    for raw in messages:
         when = _parse_dt(raw.get("date")) or datetime(1970, 1, 1, tzinfo=timezone.utc)
         items.append(_Item(
             id=int(raw["id"]),
@@ -205,18 +259,32 @@ def _keys(item: _Item) -> tuple[set[str], dict[str, str]]:
     return keys, labels
 
 
-def _group(items: list[_Item], language: str) -> list[_Group]:
-    """Greedy topic grouping: repeatedly take the key shared by most unassigned messages
-    (hashtags before words, then alphabetical, for determinism); leftovers go by channel."""
-    keyed = [(item, *_keys(item)) for item in items]
-    # A word in most messages ("talking", a channel's catchphrase) says nothing about any one of
+def _group(stories: list[list[_Item]], language: str) -> list[_Group]:
+    """Greedy topic grouping of whole stories: repeatedly take the key shared by most unassigned
+    stories (hashtags before words, then alphabetical, for determinism); leftovers go by
+    channel. A story's messages stay together, in order, in one group."""
+    keyed = []
+    for story in stories:
+        keys: set[str] = set()
+        labels: dict[str, str] = {}
+        for item in story:
+            item_keys, item_labels = _keys(item)
+            keys |= item_keys
+            for key, label in item_labels.items():
+                labels.setdefault(key, label)
+        keyed.append((story, keys, labels))
+    # A word in most stories ("talking", a channel's catchphrase) says nothing about any one of
     # them; hashtags are chosen by their authors and always count.
-    common = max(2, len(items) // 2)
+    common = max(2, len(stories) // 2)
     document_frequency: Counter[str] = Counter()
     for _, keys, _ in keyed:
         document_frequency.update(keys)
-    unassigned = list(range(len(items)))
+    unassigned = list(range(len(stories)))
     groups: list[_Group] = []
+
+    def items_of(indexes) -> tuple[_Item, ...]:
+        return tuple(item for i in indexes for item in stories[i])
+
     while len(groups) < _MAX_TOPICS:
         tally: Counter[str] = Counter()
         for i in unassigned:
@@ -231,16 +299,16 @@ def _group(items: list[_Item], language: str) -> list[_Group]:
         key = ranked[0][0]
         members = [i for i in unassigned if key in keyed[i][1]]
         label = next(keyed[i][2][key] for i in members if key in keyed[i][2])
-        groups.append(_Group("topic", quote(speakable(label, language)),
-                             tuple(items[i] for i in members)))
-        unassigned = [i for i in unassigned if i not in members]
-    channels = sorted({items[i].channel for i in unassigned})
-    if len({item.channel for item in items}) > 1:
+        groups.append(_Group("topic", quote(speakable(label, language)), items_of(members)))
+        taken = set(members)
+        unassigned = [i for i in unassigned if i not in taken]
+    channels = sorted({stories[i][0].channel for i in unassigned})
+    if len({story[0].channel for story in stories}) > 1:
         for channel in channels:
-            members = tuple(items[i] for i in unassigned if items[i].channel == channel)
-            groups.append(_Group("channel", channel_name(channel, language), members))
+            members = [i for i in unassigned if stories[i][0].channel == channel]
+            groups.append(_Group("channel", channel_name(channel, language), items_of(members)))
     elif unassigned:
-        groups.append(_Group("misc", "", tuple(items[i] for i in unassigned)))
+        groups.append(_Group("misc", "", items_of(unassigned)))
     groups.sort(key=lambda g: (g.items[0].date, g.items[0].channel, g.items[0].id))
     return groups
 
@@ -262,8 +330,11 @@ class _Context:
     """Everything one ``write`` call renders from; ``render`` turns it into a script per level."""
 
     def __init__(self, bundle: dict, title: str, language: str, format: str,
-                 speakers: list[Speaker], groups: list[_Group], items: list[_Item]):
+                 speakers: list[Speaker], groups: list[_Group], items: list[_Item],
+                 spoken: dict[str, str] | None = None):
         self.bundle = bundle
+        # One write renders several selections; each message's text is made speakable once.
+        self._spoken = {} if spoken is None else spoken
         self.title = speakable(title, language) or ("הפודקאסט" if language == "he" else "the podcast")
         self.language = language
         self.format = format
@@ -315,7 +386,9 @@ class _Context:
         return quote(text) if foreign else text
 
     def say(self, text: str) -> str:
-        return speakable(text, self.language, reference_year=self.reference_year)
+        if text not in self._spoken:
+            self._spoken[text] = speakable(text, self.language, reference_year=self.reference_year)
+        return self._spoken[text]
 
     # -- one message ------------------------------------------------------------------------
     def body(self, item: _Item, level: _Detail) -> str:

@@ -89,11 +89,14 @@ def validate_script(
                 )
     if target_seconds is not None and target_seconds > 0:
         estimate = estimate_seconds(script, words_per_minute)
-        low = target_seconds * (1 - DURATION_TOLERANCE)
+        # A window with less material than the target makes a shorter episode, never a padded
+        # one: only its upper bound holds (chalicelib/script/stories.py).
+        short_of_material = script.selection is not None and not script.selection.get("enough_material", True)
+        low = 0.0 if short_of_material else target_seconds * (1 - DURATION_TOLERANCE)
         high = target_seconds * (1 + DURATION_TOLERANCE)
         if not low <= estimate <= high:
             raise ScriptRejected(
-                f"estimated length {estimate:.0f} s is outside ±25% of the {target_seconds:.0f} s target "
+                f"estimated length {estimate:.0f} s is outside ±{DURATION_TOLERANCE:.0%} of the {target_seconds:.0f} s target "
                 f"({low:.0f}-{high:.0f} s)"
             )
     return script

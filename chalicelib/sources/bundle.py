@@ -22,7 +22,6 @@ every later one of its channel in the window*, which the source never read (see
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from collections.abc import Container
 from datetime import datetime, timezone
@@ -37,8 +36,7 @@ SCHEMA_VERSION = 1
 
 # Direction marks and zero-width characters differ between copies of the same (often Hebrew)
 # text without changing what it says.
-_INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_SPACE_RE = re.compile(r"\s+")
+_INVISIBLE = dict.fromkeys([*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF])
 
 
 def message_to_json(m: Message, photo_key: Callable[[Message], str] | None = None) -> dict:
@@ -150,8 +148,11 @@ def build_bundle(
 def normalise_text(text: str) -> str:
     """The form two texts are compared in for ``duplicate_text``: case, spacing and marks aside."""
     text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE_RE.sub("", text)
-    return _SPACE_RE.sub(" ", text).strip().casefold()
+    # str.translate and str.split run in C without a regex engine: a third of collecting an
+    # 83,805-message export went to these two substitutions. str.split() splits on exactly
+    # what the regex \s matches (str.isspace).
+    text = text.translate(_INVISIBLE)
+    return " ".join(text.split()).casefold()
 
 
 def _skip_entry(skipped: dict) -> dict:

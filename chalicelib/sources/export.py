@@ -25,16 +25,19 @@ relies on, read from that writer:
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from chalicelib.domain import Window
 from chalicelib.errors import SourceFailed
+from chalicelib.sources import export_stream
 from chalicelib.sources.base import Collection, Media, Message, PhotoSink
+from chalicelib.sources.export_stream import ChatStream, ExportSyntaxError
 
 log = logging.getLogger(__name__)
 
@@ -96,134 +99,161 @@ class TelegramExportSource:
                 deliver(channel, message_id, data)
 
     def collect(self, window: Window) -> Collection:
-        chat = self._select_chat(self._load())
-        channel = _chat_name(chat)
-        messages: list[Message] = []
-        skipped: list[dict] = []
-        self._photo_paths = {}
-        # An "unsupported" entry has no date; it takes its predecessor's for the window test
-        # (exports are written oldest first), so it is reported with its neighbours.
-        last_date: datetime | None = None
-        for raw in chat.get("messages") or []:
-            if not isinstance(raw, dict):
-                continue
-            kind = raw.get("type", "message")
-            moment = _message_date(raw)
-            if moment is None:
-                if last_date is not None and window.contains(last_date):
-                    reason = "unsupported" if kind == "unsupported" else "malformed"
-                    skipped.append({"id": raw.get("id"), "channel": channel, "reason": reason})
-                continue
-            last_date = moment
-            if not window.contains(moment):
-                continue
-            if kind == "service":
-                skipped.append({"id": raw.get("id"), "channel": channel, "reason": "service"})
-                continue
-            message = _parse_message(raw, channel, moment)
-            if message is None:
-                skipped.append({"id": raw.get("id"), "channel": channel, "reason": "malformed"})
-                continue
-            messages.append(message)
-            photo = raw.get("photo")
-            if isinstance(photo, str) and photo and not _PLACEHOLDER_RE.search(photo):
-                self._photo_paths[(channel, message.id)] = photo
+        # The export is streamed (export_stream): one message decoded at a time, and only the
+        # chat that can be the one asked for is kept, so a 100 MB export never sits in memory.
+        path = self.path / "result.json" if self.path.is_dir() else self.path
+        headers: list[dict] = []
+        gathered: dict[int, tuple[list[Message], list[dict], dict]] = {}
+        account = False
+        with _reading(path):
+            for index, stream in enumerate(export_stream.chats(path)):
+                account = stream.account
+                if self._may_want(stream.header, account=account, gathered=bool(gathered)):
+                    gathered[index] = _read_chat(stream, window)
+                headers.append(stream.header)  # complete once the stream has moved past the chat
+        chosen = self._choose(headers, account=account)
+        if chosen not in gathered:
+            # Only when a chat's name or id came after its messages: read the file again for it.
+            with _reading(path):
+                for index, stream in enumerate(export_stream.chats(path)):
+                    if index == chosen:
+                        gathered[chosen] = _read_chat(stream, window)
+        messages, skipped, photo_paths = gathered[chosen]
+        channel = _chat_name(headers[chosen])
+        if any(m.channel != channel for m in messages[:1]):
+            messages = [replace(m, channel=channel) for m in messages]
+            skipped = [{**s, "channel": channel} for s in skipped]
+            photo_paths = {(channel, key[1]): value for key, value in photo_paths.items()}
+        self._photo_paths = photo_paths
         messages.sort(key=lambda m: (m.date, m.id))
         return Collection(channels=[channel], messages=messages, skipped=skipped)
 
     # -- reading and choosing -------------------------------------------------------------------
 
-    def _load(self) -> dict:
-        return read_export(self.path)
-
-    def _select_chat(self, data: dict) -> dict:
-        if isinstance(data.get("messages"), list):
-            if self.chat is not None and not _chat_matches(data, self.chat):
-                raise SourceFailed(
-                    f"chat {self.chat!r} is not in this export; it holds {_describe([data])}"
-                )
-            return data
-        chats = _account_chats(data)
+    def _may_want(self, header: dict, *, account: bool, gathered: bool) -> bool:
+        """Whether the chat whose messages begin now can be the one ``_choose`` picks, from the
+        header read so far (Telegram Desktop writes name, type and id before the messages)."""
+        if not account:
+            return True
         if self.chat is None:
-            channels = [c for c in chats if c.get("type") in CHANNEL_TYPES]
+            return not gathered and header.get("type", "public_channel") in CHANNEL_TYPES
+        if "name" not in header and "id" not in header:
+            return True
+        return _chat_matches(header, self.chat) or \
+            str(header.get("name") or "").casefold() == self.chat.casefold()
+
+    def _choose(self, chats: list[dict], *, account: bool) -> int:
+        """The index of the chat this source reads, or ``SourceFailed`` naming the chats."""
+        if not account:
+            if self.chat is not None and not _chat_matches(chats[0], self.chat):
+                raise SourceFailed(
+                    f"chat {self.chat!r} is not in this export; it holds {_describe(chats[:1])}"
+                )
+            return 0
+        indexed = list(enumerate(chats))
+        if self.chat is None:
+            channels = [(i, c) for i, c in indexed if c.get("type") in CHANNEL_TYPES]
             if len(channels) == 1:
-                return channels[0]
+                return channels[0][0]
             found = "no channel" if not channels else f"{len(channels)} channels"
             raise SourceFailed(
                 f"the export holds {found}; choose a chat by name or id: {_describe(chats)}"
             )
-        matches = [c for c in chats if _chat_matches(c, self.chat)]
+        matches = [(i, c) for i, c in indexed if _chat_matches(c, self.chat)]
         if not matches:
             folded = self.chat.casefold()
-            matches = [c for c in chats if str(c.get("name") or "").casefold() == folded]
+            matches = [(i, c) for i, c in indexed if str(c.get("name") or "").casefold() == folded]
         if len(matches) == 1:
-            return matches[0]
+            return matches[0][0]
         if not matches:
             raise SourceFailed(f"chat {self.chat!r} is not in this export; chats: {_describe(chats)}")
         raise SourceFailed(
-            f"{len(matches)} chats are named {self.chat!r}; choose one by id: {_describe(matches)}"
+            f"{len(matches)} chats are named {self.chat!r}; choose one by id: "
+            f"{_describe([c for _, c in matches])}"
         )
 
 
-def read_export(path: str | Path) -> dict:
-    """The export's JSON, checked for the shape Telegram Desktop writes; ``SourceFailed`` with
-    one line naming the problem otherwise. (The CLI calls it before starting the engine.)"""
-    path = Path(path)
-    path = path / "result.json" if path.is_dir() else path
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Reading the export: its failures as ``SourceFailed`` naming the file and the problem."""
     try:
-        with path.open(encoding="utf-8-sig") as handle:
-            data = json.load(handle)
+        yield
     except FileNotFoundError:
         raise SourceFailed(f"Telegram export not found: {path}") from None
     except IsADirectoryError:
         raise SourceFailed(f"Telegram export {path} is a directory, not a result.json file") from None
-    except json.JSONDecodeError as exc:
-        raise SourceFailed(
-            f"Telegram export {path} is not valid JSON (line {exc.lineno}, column {exc.colno})"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceFailed(f"cannot read Telegram export {path}: {type(exc).__name__}") from None
     except RecursionError:
         raise SourceFailed(f"Telegram export {path} is nested too deeply to be an export") from None
-    expected = "expected an object with a chat's 'messages' or an account's 'chats'"
-    if not isinstance(data, dict):
-        raise SourceFailed(f"{path} is {_json_kind(data)}, not a Telegram Desktop JSON export ({expected})")
-    if not (isinstance(data.get("messages"), list) or isinstance(data.get("chats"), dict)):
-        raise SourceFailed(f"{path} is not a Telegram Desktop JSON export ({expected})")
-    for section in ("chats", "left_chats"):
-        listing = data.get(section)
-        if listing is None:
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceFailed(f"cannot read Telegram export {path}: {exc}") from exc
+    except ExportSyntaxError as exc:
+        if exc.shape:
+            raise SourceFailed(
+                f"{path} {exc}: not a Telegram Desktop JSON export "
+                "(expected a chat with 'messages' or an account export with 'chats')"
+            ) from None
+        raise SourceFailed(
+            f"Telegram export {path} is not valid JSON (line {exc.line}, column {exc.column})"
+        ) from None
+
+
+def inspect_export(path: str | Path, chat: str | None = None) -> str:
+    """Walk the whole export once, as collection will, keeping nothing: ``SourceFailed`` with
+    one line naming the problem (a missing file, a directory, not JSON, JSON of another shape,
+    nesting too deep), else the title of the chat ``chat`` (or of the export's only channel).
+    The CLI calls it before it starts the engine."""
+    path = Path(path)
+    path = path / "result.json" if path.is_dir() else path  # the export's folder names it too
+    title, channels = None, []
+    with _reading(path):
+        for stream in export_stream.chats(path):
+            header = stream.header
+            name = str(header.get("name") or path.parent.name)
+            if not stream.account:
+                title = name
+            elif chat is not None and _chat_matches(header, chat):
+                title = title or name
+            elif header.get("type", "public_channel") in CHANNEL_TYPES:
+                channels.append(name)
+            for _ in stream.messages():  # decoded and dropped: a syntax error anywhere is found now
+                pass
+    return title or (channels[0] if len(channels) == 1 else path.parent.name)
+
+
+def _read_chat(stream: ChatStream, window: Window) -> tuple[list[Message], list[dict], dict]:
+    """The window's messages of one chat, what was skipped and why, and its photos' paths."""
+    channel = _chat_name(stream.header)
+    messages: list[Message] = []
+    skipped: list[dict] = []
+    photo_paths: dict[tuple[str, int], str] = {}
+    # An "unsupported" entry has no date; it takes its predecessor's for the window test
+    # (exports are written oldest first), so it is reported with its neighbours.
+    last_date: datetime | None = None
+    for raw in stream.messages():
+        if not isinstance(raw, dict):
             continue
-        if not isinstance(listing, dict) or not isinstance(listing.get("list", []), list):
-            raise SourceFailed(f"{path}: '{section}.list' is not a list of chats")
-        for index, chat in enumerate(listing.get("list", [])):
-            if not isinstance(chat, dict):
-                raise SourceFailed(
-                    f"{path}: '{section}.list' item {index} is {_json_kind(chat)}, not a chat object")
-    return data
-
-
-def _json_kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a JSON array"
-    return "an object"
-
-
-def _account_chats(data: dict) -> list[dict]:
-    chats: list[dict] = []
-    for section in ("chats", "left_chats"):
-        listing = data.get(section)
-        if isinstance(listing, dict) and isinstance(listing.get("list"), list):
-            chats.extend(c for c in listing["list"] if isinstance(c, dict))
-    return chats
+        kind = raw.get("type", "message")
+        moment = _message_date(raw)
+        if moment is None:
+            if last_date is not None and window.contains(last_date):
+                reason = "unsupported" if kind == "unsupported" else "malformed"
+                skipped.append({"id": raw.get("id"), "channel": channel, "reason": reason})
+            continue
+        last_date = moment
+        if not window.contains(moment):
+            continue
+        if kind == "service":
+            skipped.append({"id": raw.get("id"), "channel": channel, "reason": "service"})
+            continue
+        message = _parse_message(raw, channel, moment)
+        if message is None:
+            skipped.append({"id": raw.get("id"), "channel": channel, "reason": "malformed"})
+            continue
+        messages.append(message)
+        photo = raw.get("photo")
+        if isinstance(photo, str) and photo and not _PLACEHOLDER_RE.search(photo):
+            photo_paths[(channel, message.id)] = photo
+    return messages, skipped, photo_paths
 
 
 def _chat_matches(chat: dict, wanted: str) -> bool:

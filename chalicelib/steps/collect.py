@@ -6,7 +6,7 @@ import logging
 from collections import Counter
 from typing import Callable
 
-from chalicelib.domain import content_key, media_key, parse_moment
+from chalicelib.domain import Window, content_key, media_key, parse_moment
 from chalicelib.errors import ContentNotReady, NoContent
 from chalicelib.sources.base import ContentSource, PhotoSource
 from chalicelib.sources.bundle import build_bundle, bundle_json_bytes
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def collect_content(
     event: dict,
     *,
-    episodes: EpisodeStore,
+    episodes: EpisodeStore | Callable[[], EpisodeStore],
     objects: ObjectStore,
     source_for: Callable[[Podcast], ContentSource],
     bundle_limits: dict,
@@ -34,34 +34,46 @@ def collect_content(
 
     With ``upload_photos`` (and a source that can give photos), each kept photo is stored under
     the episode's ``media/`` prefix before the bundle, whose media entry names its key.
+
+    The episode reference from ValidateEpisode carries the window and the podcast, so the
+    store (``episodes``: the store, or a function building it on first use) is read only for
+    what it alone knows: the messages completed episodes covered (and, for a reference made
+    before the window and podcast were added, those too).
     """
     ref = event["episode"]
-    episode = episodes.get_episode(ref["episode_id"])
-    podcast = episodes.get_podcast(ref["podcast_id"])
+    store = episodes() if callable(episodes) else episodes
+    if "window" in ref and "podcast" in ref:
+        window = Window.from_json(ref["window"])
+        podcast = Podcast(id=ref["podcast"]["id"], title=ref["podcast"]["title"],
+                          sources=ref["podcast"]["sources"])
+    else:
+        window = store.get_episode(ref["episode_id"]).window
+        podcast = store.get_podcast(ref["podcast_id"])
+    episode_id = ref["episode_id"]
     source = source_for(podcast)
-    collection = source.collect(episode.window)
-    covered = episodes.covered_messages(podcast.id, window=episode.window, exclude_episode_id=episode.id)
+    collection = source.collect(window)
+    covered = store.covered_messages(podcast.id, window=window, exclude_episode_id=episode_id)
     photos = upload_photos and isinstance(source, PhotoSource)
     bundle = build_bundle(
         collection,
         podcast_id=podcast.id,
-        episode_id=episode.id,
-        window=episode.window,
+        episode_id=episode_id,
+        window=window,
         title=podcast.title,
-        photo_key=(lambda m: media_key(podcast.id, episode.id, m.channel, m.id)) if photos else None,
+        photo_key=(lambda m: media_key(podcast.id, episode_id, m.channel, m.id)) if photos else None,
         covered=covered,
         **bundle_limits,
     )
     # Before the bundle is stored: a bundle in S3 always has its messages recorded. Replaces
     # what an earlier collection of this episode recorded (a retry that collects again).
-    episodes.record_messages(
-        episode.id, [(m["channel"], m["id"], parse_moment(m["date"], "date")) for m in bundle["messages"]])
+    store.record_messages(
+        episode_id, [(m["channel"], m["id"], parse_moment(m["date"], "date")) for m in bundle["messages"]])
     if not bundle["messages"]:
         raise NoContent(nothing_new(bundle))
     if photos:
         store_photos(bundle, source, objects)
     stored = objects.put(
-        content_key(podcast.id, episode.id),
+        content_key(podcast.id, episode_id),
         bundle_json_bytes(bundle),
         content_type="application/json; charset=utf-8",
     )

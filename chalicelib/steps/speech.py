@@ -1,7 +1,9 @@
-"""SynthesizeSegment: one Map iteration — one segment of the script spoken, gated, stored.
+"""SynthesizeSegment: one Map iteration — a batch of the script's segments spoken, gated,
+stored, one after the other (WriteScript sizes the batches: ``steps.script.batches``).
 
-Segment audio is stored losslessly (WAV) under a hash of (text, voice, provider, model,
-language): when it is already there (a retry, a re-run) nothing is synthesised again.
+Each segment's audio is stored losslessly (WAV) under a hash of (text, voice, provider, model,
+language) as soon as it is made: when it is already there (a retry, a re-run) nothing is
+synthesised again, so a batch that fails half-way is retried for what it is missing.
 """
 from __future__ import annotations
 
@@ -20,9 +22,17 @@ WAV_HEADER_BYTES = 44
 def synthesize_segment(
     event: dict, *, objects: ObjectStore, speech: SpeechEngine, provider: str
 ) -> dict:
-    """``event``: {"script_key", "segment": <index>, ...}. Returns {"index", "seconds", "cached"}."""
+    """``event``: {"script_key", "segments": [<index>, ...], ...} (or one "segment": <index>).
+    Returns {"segments": [{"index", "seconds", "cached"}, ...]}, or that one result alone."""
     document = json.loads(objects.get(event["script_key"]))
-    segment = document["segments"][event["segment"]]
+    if "segments" not in event:
+        return _one(document, event["segment"], objects=objects, speech=speech, provider=provider)
+    return {"segments": [_one(document, index, objects=objects, speech=speech, provider=provider)
+                         for index in event["segments"]]}
+
+
+def _one(document: dict, index: int, *, objects: ObjectStore, speech: SpeechEngine, provider: str) -> dict:
+    segment = document["segments"][index]
     existing = objects.head(segment["key"])
     if existing is not None:
         return {"index": segment["index"], "seconds": None, "cached": True}

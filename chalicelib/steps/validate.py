@@ -21,7 +21,9 @@ def validate_episode(
     """``event``: {"input": <execution input>, "execution_id": <execution ARN>}.
 
     Invalid input raises ``InvalidInput`` before anything is written. Returns the episode
-    reference the later states pass along (and, on a retry, the content already in S3).
+    reference the later states pass along (and, on a retry, the content already in S3), with
+    the episode's window and the podcast's id, title and sources: CollectContent needs nothing
+    else, so it reads no store (and on AWS never loads supabase-py) before it reads the source.
     """
     request = parse_episode_request(event.get("input"))
     execution_id = event["execution_id"]
@@ -52,7 +54,9 @@ def validate_episode(
         # the bundle holds (a later slot ran while this one waited for its retry): then it
         # collects again, and those messages are filtered as already_covered, not told twice.
         ref["content"] = None
-    return ref
+    # What CollectContent needs of the podcast, so it reads no store for it: kept small, since
+    # the reference travels through every later state.
+    return {**ref, "podcast": {"id": podcast.id, "title": podcast.title, "sources": podcast.sources}}
 
 
 def episode_id_for_execution(execution_id: str) -> str:
@@ -75,5 +79,6 @@ def episode_ref(episode: Episode) -> dict:
         "podcast_id": episode.podcast_id,
         "language": episode.language,
         "format": episode.format,
+        "window": episode.window.to_json(),
         "content": content,
     }

@@ -88,8 +88,9 @@ def test_whole_execution_has_a_timeout():
     assert 0 < ASL["TimeoutSeconds"] <= 24 * 3600
 
 
-def test_segments_are_synthesised_in_a_map_whose_concurrency_comes_from_the_state():
-    assert MAP["Type"] == "Map" and MAP["ItemsPath"] == "$.script.segments"
+def test_segments_are_synthesised_in_a_map_of_batches_whose_concurrency_comes_from_the_state():
+    assert MAP["Type"] == "Map" and MAP["ItemsPath"] == "$.script.batches"
+    assert MAP["ItemSelector"]["segments.$"] == "$$.Map.Item.Value"
     assert MAP["MaxConcurrencyPath"] == "$.script.max_concurrency"
     retried = {e for r in SEGMENT_TASK["Retry"] for e in r["ErrorEquals"]}
     assert {"SpeechThrottled", "AudioRejected"} <= retried

@@ -58,3 +58,32 @@ def test_the_common_level_drops_to_what_the_peakiest_segment_reaches_unclipped()
 def test_the_common_level_never_sinks_below_the_floor_and_ignores_silence():
     assert loudness.common_level([(-60.0, 32767)]) == loudness.FLOOR_DBFS
     assert loudness.common_level([(-math.inf, 0), (-25.0, 1000)]) == loudness.TARGET_DBFS
+
+
+def test_scaling_rounds_every_sample_to_the_nearest_value_at_full_range():
+    import random
+
+    rng = random.Random(4)
+    samples = [-32768, -32767, -1, 0, 1, 32767] + [rng.randint(-32768, 32767) for _ in range(5000)]
+    pcm = array("h", samples).tobytes()
+    for gain in (0.0, 0.25, 0.5, 0.98, 1.0):
+        out = array("h")
+        out.frombytes(loudness.scale_pcm(pcm, gain))
+        factor = round(gain * 65536)
+        assert list(out) == [(s * factor + 32768) >> 16 for s in samples], gain
+    quiet = array("h", [rng.randint(-300, 300) for _ in range(5000)])
+    out = array("h")
+    out.frombytes(loudness.scale_pcm(quiet.tobytes(), 40.0))
+    assert list(out) == [s * 40 for s in quiet]
+
+
+def test_the_peak_bound_is_never_below_the_peak_and_at_most_256_above():
+    import random
+
+    rng = random.Random(8)
+    for peak in (1, 255, 256, 1000, 12345, 32767, 32768):
+        values = [rng.randint(-peak // 2, peak // 2) for _ in range(3000)]
+        values[rng.randrange(3000)] = peak if peak < 32768 else -32768
+        bound = loudness.peak_bound(array("h", values).tobytes())
+        assert peak <= bound <= peak + 256, (peak, bound)
+    assert loudness.peak_bound(bytes(1000)) == 0

@@ -188,3 +188,46 @@ def test_the_house_style_reaches_the_system_block(client):
         stub.add_response("converse", _converse(_turns([{"speaker": "Alex", "text": "Hi.", "message_ids": [1]}])))
         _write(client, style="Keep it light.")
     assert "House style: Keep it light." in seen["system"][0]["text"]
+
+
+def test_a_huge_window_reaches_the_model_as_ranked_whole_stories_within_its_budget(client):
+    """5,000 long messages: the prompt holds the best stories up to twice a 2-minute target,
+    never the window; a message the model never saw cannot be cited; the rest is listed."""
+    import random
+
+    rng = random.Random(1)
+    words = "council budget harbour festival library station market election storm bridge".split()
+    messages = [
+        dict(_msg(1, ""), id=i, date=f"2026-11-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+             text=" ".join(rng.choice(words) for _ in range(120)),
+             views=10**6 if i == 777 else i % 1000)
+        for i in range(1, 5001)
+    ]
+    bundle = {**BUNDLE, "messages": messages}
+    seen = {}
+
+    def capture(params, **_):
+        seen.update(params)
+
+    client.meta.events.register("provide-client-params.bedrock-runtime.Converse", capture)
+    writer = BedrockScriptWriter(client, model_id=MODEL_ID)
+    with Stubber(client) as stub:
+        stub.add_response("converse", _converse(_turns([
+            {"speaker": "Alex", "text": "Welcome to Tech Weekly.", "message_ids": [999]}])))
+        stub.add_response("converse", _converse(_turns([
+            {"speaker": "Alex", "text": "Welcome to Tech Weekly.", "message_ids": []}])))
+        with pytest.raises(ScriptRejected, match="not in the bundle: 999"):
+            writer.write(bundle, title="Tech Weekly", language="en", format="dialogue", hosts=[],
+                         target_seconds=120)
+        script = writer.write(bundle, title="Tech Weekly", language="en", format="dialogue", hosts=[],
+                              target_seconds=120)
+    user = seen["messages"][0]["content"][0]["text"]
+    shown = user.count("[message ")
+    # Two minutes read at 150 words a minute is 300 words; twice that is the material budget.
+    assert 1 <= shown <= 5 and len(user.split()) < 2 * 300 + 200
+    assert user.index("[message 777]") > 0  # the most-viewed story is among them
+    selection = script.selection
+    assert len(selection["chosen"]) == shown
+    assert len(selection["left_out"]) == 5000 - shown
+    assert {e["reason"] for e in selection["left_out"]} <= {"over_length", "near_duplicate"}
+    assert selection["enough_material"] is True

@@ -152,3 +152,46 @@ def test_collecting_again_replaces_what_the_episode_recorded(episodes):
 
     assert episodes.covered_messages("news", window=Window(None, None), exclude_episode_id="x") == {
         ("@podcasto_news", 9)}
+
+
+def test_a_reference_carrying_window_and_podcast_reads_neither_from_the_store(tmp_path):
+    """ValidateEpisode hands CollectContent the window and the podcast: the store is asked only
+    what it alone knows (the messages completed episodes covered) and told what was kept."""
+    from datetime import datetime, timezone
+
+    from chalicelib.sources.base import Collection, Message
+
+    asked = []
+
+    class Source:
+        def collect(self, window):
+            asked.append(window)
+            return Collection(channels=["@news"], messages=[Message(
+                id=1, channel="@news", date=datetime(2026, 11, 20, tzinfo=timezone.utc), text="hello there")],
+                skipped=[])
+
+    class CoverageOnly:
+        """A store that knows coverage only: reading an episode or a podcast fails the test."""
+
+        recorded = []
+
+        def covered_messages(self, podcast_id, *, window, exclude_episode_id):
+            assert (podcast_id, exclude_episode_id) == ("news", "e-1")
+            return set()
+
+        def record_messages(self, episode_id, messages):
+            self.recorded.append((episode_id, [(c, i) for c, i, _ in messages]))
+
+    store = CoverageOnly()
+
+    podcast = Podcast(id="news", title="News", sources=["@news"], days_back=None)
+    window = Window(datetime(2026, 11, 16, tzinfo=timezone.utc), datetime(2026, 11, 23, tzinfo=timezone.utc))
+    objects = MemoryObjects()
+    event = {"episode": {"episode_id": "e-1", "podcast_id": "news", "window": window.to_json(),
+                         "podcast": {"id": "news", "title": "News", "sources": ["@news"]}}}
+    result = collect_content(event, episodes=lambda: store, objects=objects,
+                             source_for=lambda p: Source() if (p.id, p.sources) == (podcast.id, podcast.sources) else None,
+                             bundle_limits=LIMITS)
+    assert asked == [window] and result["messages"] == 1
+    assert store.recorded == [("e-1", [("@news", 1)])]
+    assert json.loads(objects.data[content_key("news", "e-1")])["title"] == "News"

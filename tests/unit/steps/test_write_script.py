@@ -23,12 +23,15 @@ SPEAKERS = [Speaker("Alex", "host", "host_a"), Speaker("Maya", "expert", "host_b
 class FixedWriter:
     """A writer that returns the script it was given, and records what it was asked."""
 
-    def __init__(self, turns):
-        self.turns, self.asked = turns, []
+    def __init__(self, turns, *, enough_material=False):
+        self.turns, self.asked, self.enough_material = turns, [], enough_material
 
     def write(self, bundle, *, title, language, format, hosts, target_seconds=None):
         self.asked.append({"title": title, "language": language, "target_seconds": target_seconds})
-        return Script(language=language, format=format, speakers=SPEAKERS, turns=list(self.turns))
+        # Like the real writers, it says whether the window had enough material for the target:
+        # two short messages do not, so only the target's upper bound applies.
+        return Script(language=language, format=format, speakers=SPEAKERS, turns=list(self.turns),
+                      selection={"enough_material": self.enough_material, "chosen": [], "left_out": []})
 
 
 @pytest.fixture
@@ -76,16 +79,33 @@ def test_the_script_is_stored_with_segments_that_keep_their_turns_message_ids(se
     assert len({s["key"] for s in segments}) == len(segments)
     assert all(s["key"].startswith("podcasts/p/") and s["key"].endswith(".wav") for s in segments)
     assert result == {"script_key": result["script_key"], "segments": list(range(len(segments))),
+                      "batches": [[i] for i in range(len(segments))],  # fewer segments than Map slots
                       "max_concurrency": 3, "provider": "espeak", "language": "en"}
 
 
 def test_a_script_far_off_its_target_length_is_rejected_before_any_speech(setup):
-    writer = FixedWriter([Turn("Alex", "Short.", (7,))])
+    writer = FixedWriter([Turn("Alex", "Short.", (7,))], enough_material=True)
     with pytest.raises(ScriptRejected, match="target"):
         run(setup, writer, target_seconds=600)
     _, objects, _ = setup
     assert writer.asked[0]["target_seconds"] == 600  # the writer was told the target too
     assert not [k for k in objects.data if k.endswith("script.json")]
+
+
+def test_a_script_over_its_target_is_rejected_even_short_of_material(setup):
+    writer = FixedWriter([Turn("Alex", " ".join(["word"] * 400), (7,))])  # 160 s against 60 s
+    with pytest.raises(ScriptRejected, match="outside"):
+        run(setup, writer, target_seconds=60)
+
+
+def test_without_a_target_the_default_applies_and_the_choice_is_stored(setup):
+    writer = FixedWriter([Turn("Alex", "Release two point oh shipped.", (7,))])
+    result = run(setup, writer)
+    assert writer.asked[0]["target_seconds"] == 1200
+    _, objects, _ = setup
+    document = json.loads(objects.data[result["script_key"]])
+    assert document["target_seconds"] == 1200
+    assert document["selection"] == {"enough_material": False, "chosen": [], "left_out": []}
 
 
 def test_a_script_citing_messages_the_bundle_never_had_is_rejected(setup):
@@ -123,3 +143,32 @@ def test_a_hosts_own_voice_for_the_provider_is_what_its_segments_ask_for(setup):
     episodes.put_podcast(replace(podcast, hosts=[{"name": "Alex", "voices": {"espeak": "en-us+m7"}}]))
     again = json.loads(objects.get(run(setup, writer)["script_key"]))
     assert again["segments"][0]["key"] != document["segments"][0]["key"]
+
+
+def _segments(words):
+    return [{"text": " ".join(["word"] * n)} for n in words]
+
+
+def test_segments_are_batched_in_order_into_at_least_concurrency_map_iterations():
+    from chalicelib.steps.script import SEGMENT_BATCH_WORDS, batches
+
+    assert batches([], concurrency=4) == []
+    assert batches(_segments([10, 10]), concurrency=4) == [[0], [1]]
+    assert batches(_segments([10] * 8), concurrency=4) == [[0, 1], [2, 3], [4, 5], [6, 7]]
+    # An hour of speech (9,000 words in 700 segments) is 30 iterations, not 700.
+    hour = _segments([13] * 690 + [3] * 10)
+    result = batches(hour, concurrency=4)
+    assert len(result) == 30
+    assert [i for batch in result for i in batch] == list(range(700))  # each once, in order
+    for batch in result:
+        assert sum(13 if i < 690 else 3 for i in batch) <= SEGMENT_BATCH_WORDS + 13
+
+
+def test_a_podcasts_own_target_beats_the_setting(setup):
+    from dataclasses import replace
+
+    episodes, _, _ = setup
+    episodes.put_podcast(replace(episodes.get_podcast("p"), target_minutes=5))
+    writer = FixedWriter([Turn("Alex", "Release two point oh shipped.", (7,))])
+    run(setup, writer, target_seconds=900)
+    assert writer.asked[0]["target_seconds"] == 300
