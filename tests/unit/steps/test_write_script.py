@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.audio.base import SpeechPlan
 from chalicelib.domain import Window
-from chalicelib.errors import ScriptRejected
+from chalicelib.errors import ContentNotReady, ScriptRejected
 from chalicelib.script.base import Script, Speaker, Turn
 from chalicelib.steps.script import write_script
 from chalicelib.stores.episodes import Podcast
@@ -101,3 +101,17 @@ def test_the_same_text_voice_and_model_give_the_same_segment_key_and_another_mod
     other = json.loads(objects.data[run(setup, FixedWriter(turns), model="espeak-ng rate=200")["script_key"]]
                        )["segments"][0]["key"]
     assert first == again != other
+
+
+def test_the_bundle_is_read_only_as_the_etag_collection_stored_never_a_later_rewrite(setup):
+    # WaitForContent proved this ETag readable; another object under the same key (a rewrite by
+    # another execution, a stale replica) must not be scripted in its place.
+    episodes, objects, event = setup
+    objects.put(event["content"]["key"], json.dumps({**BUNDLE, "messages": []}).encode(),
+                content_type="application/json")
+    writer = FixedWriter([Turn("Alex", "Release two point oh shipped.", (7,))])
+
+    with pytest.raises(ContentNotReady):
+        run(setup, writer)
+    assert writer.asked == []
+    assert not [k for k in objects.data if k.endswith("script.json")]
