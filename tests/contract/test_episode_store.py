@@ -10,10 +10,8 @@ from chalicelib.domain import (
     COMPLETED,
     CONTENT_COLLECTED,
     FAILED,
-    FORWARD_TRANSITIONS,
     PENDING,
     PROCESSING,
-    STATUSES,
     Window,
     new_episode_id,
 )
@@ -30,13 +28,25 @@ PATHS = {
     COMPLETED: [(PENDING, CONTENT_COLLECTED), (CONTENT_COLLECTED, PROCESSING), (PROCESSING, COMPLETED)],
     FAILED: [(PENDING, FAILED)],
 }
+# The legal moves as the README states them, written out here rather than read from
+# chalicelib.domain: a move added there (and to a database's trigger) must fail this suite.
+LEGAL_MOVES = [
+    ("pending", "content_collected"),
+    ("content_collected", "processing"),
+    ("processing", "completed"),
+    ("pending", "failed"),
+    ("content_collected", "failed"),
+    ("processing", "failed"),
+]
+ALL_STATUSES = ["pending", "content_collected", "processing", "completed", "failed"]
 # Every status change a client may not write: all but the forward moves (and no change at all).
-# failed -> pending is among them: only the stores' retry() may revive an episode.
+# failed -> pending is among them: only the stores' retry() may revive an episode; nothing
+# leaves completed.
 ILLEGAL_STATUS_CHANGES = sorted(
-    {(a, b) for a in STATUSES for b in STATUSES if a != b} - FORWARD_TRANSITIONS
+    {(a, b) for a in ALL_STATUSES for b in ALL_STATUSES if a != b} - set(LEGAL_MOVES)
 )
 ILLEGAL_MOVES = sorted(
-    {(a, b) for a in STATUSES for b in STATUSES} - FORWARD_TRANSITIONS
+    {(a, b) for a in ALL_STATUSES for b in ALL_STATUSES} - set(LEGAL_MOVES)
     | {(PENDING, "cancelled"), ("cancelled", PENDING)}
 )
 
@@ -247,7 +257,7 @@ def test_exactly_one_of_twenty_concurrent_claimers_wins(harness):
 
 
 # --- transitions --------------------------------------------------------------------------------
-@pytest.mark.parametrize("expected,to", sorted(FORWARD_TRANSITIONS))
+@pytest.mark.parametrize("expected,to", LEGAL_MOVES)
 def test_every_legal_transition_moves_and_records_history(harness, expected, to):
     episode = episode_in(harness, expected)
     before = harness.store.history(episode.id)
@@ -267,7 +277,7 @@ def test_every_legal_transition_moves_and_records_history(harness, expected, to)
 @pytest.mark.parametrize("expected,to", ILLEGAL_MOVES)
 def test_every_illegal_transition_is_refused_and_writes_nothing(harness, expected, to):
     # An episode really in ``expected`` (or pending when ``expected`` is no status at all).
-    episode = episode_in(harness, expected if expected in STATUSES else PENDING)
+    episode = episode_in(harness, expected if expected in ALL_STATUSES else PENDING)
     before = (harness.store.get_episode(episode.id), harness.store.history(episode.id))
     with pytest.raises(StatusConflict) as caught:
         harness.store.transition(episode.id, expected=expected, to=to, execution_id="exec-1")
@@ -478,7 +488,7 @@ def test_the_database_accepts_an_episode_born_pending(harness):
 
 @pytest.mark.parametrize(
     "values",
-    [{"status": status} for status in STATUSES if status != PENDING]
+    [{"status": status} for status in ALL_STATUSES if status != PENDING]
     + [{"status": PENDING, "attempt_count": 2}],
 )
 def test_the_database_refuses_an_episode_born_anywhere_but_pending(harness, values):
