@@ -95,6 +95,19 @@ def test_sparse_speech_with_long_pauses_is_accepted():
     assert check_segment(audio, RATE, TEXT) == pytest.approx(4.0)
 
 
+def test_exactly_ninety_percent_silent_frames_is_accepted_and_one_frame_more_is_silent():
+    # "more than 90% below -50 dBFS" is rejected: 90% itself passes. 20 ms frames at 8 kHz.
+    rate, frame = 8000, 160
+    loud = array("h", [8000, -8000] * (frame // 2)).tobytes()
+    quiet = bytes(2 * frame)
+    text = "one two three"  # needs ~1.1 s at 165 wpm: 100 frames (2 s) are not truncated
+
+    assert silent_share(loud * 10 + quiet * 90, rate) == 0.9
+    assert check_segment(loud * 10 + quiet * 90, rate, text) == 2.0
+    with pytest.raises(AudioRejected, match="silent: 91% of 20 ms frames are below -50 dBFS"):
+        check_segment(loud * 9 + quiet * 91, rate, text)
+
+
 def test_dbfs_rms_of_known_signals():
     assert dbfs_rms(b"") == -math.inf
     assert dbfs_rms(zeros(0.1)) == -math.inf

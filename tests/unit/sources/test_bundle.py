@@ -65,6 +65,13 @@ def test_text_under_min_text_length_is_too_short_unless_it_carries_media():
     assert reasons(bundle) == [("@news", 1, "too_short")]
 
 
+def test_text_of_exactly_min_text_length_is_kept_and_one_character_less_is_too_short():
+    # "shorter than MIN_TEXT_LENGTH characters", counted after surrounding spaces are stripped.
+    bundle = bundle_of([msg(1, "  12345 "), msg(2, "1234")], min_text_length=5)
+    assert kept(bundle) == [("@news", 1)]
+    assert reasons(bundle) == [("@news", 2, "too_short")]
+
+
 def test_a_link_to_a_blocked_domain_or_its_subdomain_is_blocked_domain():
     messages = [
         msg(1, "a", links=("https://spam.example/offer",)),
