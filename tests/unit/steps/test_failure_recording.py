@@ -238,6 +238,40 @@ def test_the_status_steps_move_the_episode_forward_with_what_each_state_learned(
     ]
 
 
+def test_a_status_step_repeated_by_a_lambda_retry_of_the_same_execution_is_a_no_op(episodes):
+    # Lambda delivers at least once: the same move by the same execution must not conflict.
+    episode = new_episode(episodes)
+    ref = {"episode_id": episode.id}
+    content = {"key": "podcasts/news/e/content.json", "etag": '"abc"', "messages": 3}
+    audio = {"audio_key": "a.mp3", "transcript_key": "t.txt", "duration_seconds": 1.0}
+    steps = [(mark_content_collected, {"content": content}, "content_collected"),
+             (mark_processing, {}, "processing"), (mark_completed, {"audio": audio}, "completed")]
+    for step, extra, status in steps:
+        event = {"episode": ref, "execution_id": OWNER, **extra}
+        assert step(event, episodes=episodes) == {"status": status}
+        history = episodes.history(episode.id)
+        assert step(event, episodes=episodes) == {"status": status}
+        assert episodes.history(episode.id) == history
+
+
+def test_a_status_step_of_another_execution_conflicts_and_moves_nothing(episodes):
+    ref = {"episode_id": new_episode(episodes).id}
+    content = {"key": "podcasts/news/e/content.json", "etag": '"abc"', "messages": 3}
+    audio = {"audio_key": "a.mp3", "transcript_key": "t.txt", "duration_seconds": 1.0}
+    steps = [(mark_content_collected, {"content": content}), (mark_processing, {}), (mark_completed, {"audio": audio})]
+    for step, extra in steps:
+        before = episodes.get_episode(ref["episode_id"])
+        with pytest.raises(StatusConflict):
+            step({"episode": ref, "execution_id": OTHER, **extra}, episodes=episodes)
+        assert episodes.get_episode(ref["episode_id"]) == before
+        step({"episode": ref, "execution_id": OWNER, **extra}, episodes=episodes)
+
+
+def test_a_state_without_failures_is_reported_as_an_unknown_state(episodes):
+    result = mark_failed({"state": {}, "execution_id": OWNER}, episodes=episodes)
+    assert result == {"Error": "States.Unknown", "Cause": "", "State": "Unknown"}
+
+
 # --- the reconciler --------------------------------------------------------------------------------
 def event(status, *, execution=OWNER, episode_id=None, error=None, cause=None, execution_input=None):
     if execution_input is None and episode_id is not None:
