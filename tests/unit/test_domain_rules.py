@@ -103,6 +103,9 @@ def test_a_photo_key_keeps_a_safe_channel_label_and_marks_a_replaced_one_with_a_
     # Two labels that clean to the same text still get two keys.
     assert media_key("pod", "ep", "a b", 1) != media_key("pod", "ep", "a.b", 1)
     assert media_key("pod", "ep", "שלום", 1).startswith("podcasts/pod/ep/media/channel_")
+    assert media_key("pod", "ep", "@Xavier_X", 2) == "podcasts/pod/ep/media/Xavier_X-2.jpg"
+    edge = hashlib.sha256("_news_".encode()).hexdigest()[:8]
+    assert media_key("pod", "ep", "_news_", 3) == f"podcasts/pod/ep/media/news_{edge}-3.jpg"
 
 
 def test_a_segments_key_is_named_by_everything_that_determines_its_audio():
