@@ -498,3 +498,51 @@ def test_the_database_refuses_an_episode_born_anywhere_but_pending(harness, valu
         harness.raw_insert({"id": episode_id, "podcast_id": podcast.id, "language": "en",
                             "format": "dialogue", **values})
     assert harness.store.get_episode(episode_id) is None
+
+
+# --- what a refusal says ---------------------------------------------------------------------------
+def test_every_refusal_names_the_episode_and_says_why(harness):
+    store = harness.store
+    busy = episode_in(harness, PROCESSING)
+    waiting = episode_in(harness, PENDING)
+    unknown = new_episode_id()
+
+    def refusal(error, call):
+        with pytest.raises(error) as caught:
+            call()
+        return str(caught.value)
+
+    assert refusal(StatusConflict, lambda: store.transition(busy.id, expected=PENDING, to=CONTENT_COLLECTED)) == (
+        f"episode {busy.id}: expected pending, found processing")
+    assert refusal(StatusConflict, lambda: store.transition(busy.id, expected=COMPLETED, to=PENDING)) == (
+        f"episode {busy.id}: completed -> pending is not a legal transition")
+    assert refusal(StatusConflict, lambda: store.transition(
+        busy.id, expected=PROCESSING, to=COMPLETED, execution_id="exec-2")) == (
+        f"episode {busy.id} belongs to another execution")
+    assert refusal(StatusConflict, lambda: store.claim(busy.id, "exec-2")) == (
+        f"episode {busy.id} cannot be claimed: it is processing")
+    assert refusal(StatusConflict, lambda: store.claim(waiting.id, "exec-2")) == (
+        f"episode {waiting.id} is already claimed by another execution")
+    assert refusal(StatusConflict, lambda: store.retry(busy.id)) == (
+        f"episode {busy.id} can be retried only when failed, it is processing")
+    assert refusal(NotFound, lambda: store.transition(unknown, expected=PENDING, to=FAILED)) == (
+        f"episode {unknown} does not exist")
+    assert refusal(NotFound, lambda: store.create_episode(
+        podcast_id="no-such-podcast", language="en", format="dialogue", window=WINDOW)) == (
+        "podcast no-such-podcast does not exist")
+    assert refusal(InvalidInput, lambda: store.transition(
+        busy.id, expected=PROCESSING, to=FAILED, colour="blue", mood="calm")) == (
+        "a transition cannot set colour, mood")
+    assert store.get_episode(busy.id).status == PROCESSING
+
+
+def test_an_upper_case_episode_id_is_the_same_episode_everywhere(harness):
+    episode = new_episode(harness)
+    upper = episode.id.upper()
+
+    assert harness.store.get_episode(upper).id == episode.id
+    assert harness.store.claim(upper, "exec-1").execution_id == "exec-1"
+    harness.store.transition(upper, expected=PENDING, to=FAILED, execution_id="exec-1", error="E")
+    assert [h["to_status"] for h in harness.store.history(upper)] == [PENDING, FAILED]
+    assert harness.store.retry(upper).status == PENDING
+    assert harness.store.get_episode(episode.id).attempt_count == 2
