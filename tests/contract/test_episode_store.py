@@ -546,3 +546,34 @@ def test_an_upper_case_episode_id_is_the_same_episode_everywhere(harness):
     assert [h["to_status"] for h in harness.store.history(upper)] == [PENDING, FAILED]
     assert harness.store.retry(upper).status == PENDING
     assert harness.store.get_episode(episode.id).attempt_count == 2
+
+
+@pytest.mark.parametrize(
+    "podcast, message",
+    [
+        ({"id": "a/b"}, "id must be 1-64 characters"),
+        ({"language": "fr"}, "language must be one of en, he"),
+        ({"format": "panel"}, "format must be one of dialogue, narrator"),
+        ({"speech_provider": "siri"}, "speech_provider must be one of espeak, polly, gemini"),
+    ],
+)
+def test_a_podcast_with_a_bad_field_is_refused_naming_it(harness, podcast, message):
+    with pytest.raises(InvalidInput) as caught:
+        harness.new_podcast(**podcast)
+    assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"language": "fr"}, "language must be one of en, he"),
+        ({"format": "panel"}, "format must be one of dialogue, narrator"),
+        ({"episode_id": "nope"}, "episode_id must be a UUID string"),
+    ],
+)
+def test_an_episode_with_a_bad_field_is_refused_naming_it(harness, fields, message):
+    podcast = harness.new_podcast()
+    values = {"podcast_id": podcast.id, "language": "en", "format": "dialogue", "window": WINDOW, **fields}
+    with pytest.raises(InvalidInput) as caught:
+        harness.store.create_episode(**values)
+    assert str(caught.value) == message

@@ -159,3 +159,7 @@ def test_presigned_urls_are_signed_with_sigv4_for_the_lifetime_asked(s3):
     url = S3ObjectStore(client, BUCKET).presigned_url(KEY, expires_seconds=900)
     assert f"/{KEY}" in url and "X-Amz-Expires=900" in url and "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url
     assert MAX_PRESIGN_SECONDS == 7 * 24 * 3600
+
+
+def test_a_stored_object_travels_between_states_as_four_named_fields():
+    assert StoredObject(BUCKET, KEY, ETAG, 7).to_json() == {"bucket": BUCKET, "key": KEY, "etag": ETAG, "size": 7}
