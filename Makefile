@@ -59,7 +59,7 @@ test: setup $(NODE_STAMP)
 
 ## make mutation: mutation testing (mutmut, setup.cfg) of the critical modules against the unit and
 ##                SQLite contract tests; prints the score per module and every surviving mutant, fails
-##                below 90%. A fresh run each time (~20 min on 2 cores); not part of make test.
+##                below 90%. A fresh run each time (~10 CPU minutes); not part of make test.
 mutation: setup
 	@rm -rf mutants
 	$(VENV)/bin/mutmut run
