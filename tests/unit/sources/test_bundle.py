@@ -192,7 +192,8 @@ def test_a_bundle_of_exactly_max_bytes_keeps_everything():
 def test_over_max_bytes_exactly_the_fewest_oldest_messages_go():
     # Whatever the limit, the bundle fits it, and putting back the newest message dropped would
     # not: the estimate never drops one message too many.
-    messages = [msg(n, f"post {n} " + "x" * (n * 7 % 23)) for n in range(1, 9)]
+    # Twelve, so the count of filtered entries passes from one digit to two on the way.
+    messages = [msg(n, f"post {n} " + "x" * (n * 7 % 23)) for n in range(1, 13)]
     smallest = len(bundle_json_bytes(bundle_of(messages[-1:]))) - 20
     whole = len(bundle_json_bytes(bundle_of(messages)))
     for limit in range(smallest, whole + 1):
@@ -208,7 +209,7 @@ def test_over_max_bytes_exactly_the_fewest_oldest_messages_go():
         if dropped:
             back = dict(bundle, filtered=bundle["filtered"][:-1],
                         messages=[message_to_json(messages[len(dropped) - 1])] + bundle["messages"])
-            back["counts"] = {"collected": 8, "kept": len(back["messages"]), "filtered": len(back["filtered"])}
+            back["counts"] = {"collected": 12, "kept": len(back["messages"]), "filtered": len(back["filtered"])}
             assert len(bundle_json_bytes(back)) > limit, limit
 
 
