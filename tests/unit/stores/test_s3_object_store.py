@@ -128,7 +128,7 @@ def test_every_call_translates_s3s_errors(s3, method, args):
     operation = {"put": "put_object", "head": "head_object", "get": "get_object", "download": "get_object"}[method]
     stubber.add_client_error(operation, service_error_code="SlowDown", http_status_code=503)
     kwargs = {"content_type": "application/json"} if method == "put" else {}
-    with pytest.raises(ObjectStoreUnavailable, match="SlowDown"):
+    with pytest.raises(ObjectStoreUnavailable, match=f"^s3 answered SlowDown for {KEY}$"):
         getattr(S3ObjectStore(client, BUCKET), method)(*args, **kwargs)
 
 
