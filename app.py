@@ -4,14 +4,20 @@ Task handlers are named after the Task states of statemachine.asl.json that invo
 Every function deployed from this file imports it, so step modules are imported inside the
 handler that uses them: the API and the status tasks never load audio or Telethon code.
 """
-from chalice import Chalice
+from chalice import Chalice, Rate
 
-from chalicelib import http, log
+from chalicelib import http, log, redact
 from chalicelib.factory import services
 
 # Logs are JSON lines (chalicelib/log.py); Chalice's own log handler would print
 # each line a second time in plain text under the same logger name.
 app = Chalice(app_name="podcasto", configure_logs=False)
+
+
+@app.middleware("all")
+def _no_secret_leaves(event, get_response):
+    # Every function, those added later too: what it raises is what Lambda reports and logs.
+    return redact.reraised(get_response, event)
 
 
 @app.lambda_function(name="validate_episode")
@@ -105,6 +111,14 @@ def mark_completed(event, context):
     return status.mark_completed(event, episodes=services().episodes)
 
 
+@app.lambda_function(name="mark_skipped")
+@log.task("mark_skipped")
+def mark_skipped(event, context):
+    from chalicelib.steps import status
+
+    return status.mark_skipped(event, episodes=services().episodes)
+
+
 @app.lambda_function(name="mark_failed")
 @log.task("mark_failed")
 def mark_failed(event, context):
@@ -130,15 +144,71 @@ def reconcile_execution(event):
     return reconcile.reconcile_execution(event.detail, episodes=services().episodes)
 
 
+# --- the scheduler: episodes on each podcast's own schedule ------------------------------------
+# An EventBridge rule on AWS; `make local` runs the same function on its own timer, and
+# `python -m podcasto_local.cli tick --now ...` runs one tick at a given moment.
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="schedule_episodes")
+def schedule_episodes(event):
+    from chalicelib.steps import scheduler
+
+    svc = services()
+    return scheduler.run_schedule(
+        episodes=svc.episodes, start_slot=svc.admin.start_slot, now=svc.clock(),
+        batch=svc.settings.integer("SCHEDULER_BATCH", minimum=1),
+    )
+
+
 # --- the admin API -----------------------------------------------------------------------------
+@app.middleware("http")
+def _edge(request, get_response):
+    # Every route, also those added later: the key before the method (405) and media type (415).
+    return http.edge(request, get_response, routes=app.routes, api_key=lambda: services().settings.api_key)
+
+
 def _handle(action):
     svc = services()
     return http.handle(app.current_request, api_key=lambda: svc.settings.api_key, action=lambda: action(svc.admin))
 
 
+def _query(name: str):
+    return (app.current_request.query_params or {}).get(name)
+
+
 @app.route("/podcasts", methods=["GET"])
 def list_podcasts():
-    return _handle(lambda admin: admin.list_podcasts())
+    return _handle(lambda admin: admin.list_podcasts(include_archived=_query("include_archived")))
+
+
+@app.route("/podcasts", methods=["POST"])
+def create_podcast():
+    return _handle(lambda admin: admin.create_podcast(http.json_body(app.current_request)))
+
+
+@app.route("/podcasts/{podcast_id}", methods=["GET"])
+def get_podcast(podcast_id):
+    return _handle(lambda admin: admin.podcast(podcast_id))
+
+
+@app.route("/podcasts/{podcast_id}", methods=["PATCH"])
+def update_podcast(podcast_id):
+    request = app.current_request
+    return _handle(lambda admin: admin.update_podcast(
+        podcast_id, http.json_body(request), if_match=request.headers.get("if-match")))
+
+
+@app.route("/podcasts/{podcast_id}", methods=["DELETE"])
+def archive_podcast(podcast_id):
+    return _handle(lambda admin: admin.archive_podcast(podcast_id))
+
+
+@app.route("/podcasts/{podcast_id}/restore", methods=["POST"])
+def restore_podcast(podcast_id):
+    return _handle(lambda admin: admin.restore_podcast(podcast_id))
+
+
+@app.route("/podcasts/{podcast_id}/episodes", methods=["GET"])
+def list_episodes(podcast_id):
+    return _handle(lambda admin: admin.list_episodes(podcast_id, limit=_query("limit"), cursor=_query("cursor")))
 
 
 @app.route("/podcasts/{podcast_id}/episodes", methods=["POST"])

@@ -18,8 +18,16 @@ CONTENT_COLLECTED = "content_collected"
 PROCESSING = "processing"
 COMPLETED = "completed"
 FAILED = "failed"
-STATUSES = (PENDING, CONTENT_COLLECTED, PROCESSING, COMPLETED, FAILED)
-TERMINAL = (COMPLETED, FAILED)
+# A slot whose window held nothing new: no audio, nobody paged, the execution succeeds, and the
+# next episode starts from the same point (continuity counts completed episodes only).
+SKIPPED = "skipped"
+STATUSES = (PENDING, CONTENT_COLLECTED, PROCESSING, COMPLETED, FAILED, SKIPPED)
+TERMINAL = (COMPLETED, FAILED, SKIPPED)
+IN_FLIGHT = (PENDING, CONTENT_COLLECTED, PROCESSING)
+# Why an episode was skipped (``episodes.outcome``): the window held no usable message that
+# no completed episode of the podcast had already covered.
+NOTHING_NEW = "nothing_new"
+OUTCOMES = (NOTHING_NEW,)
 
 # Forward only. ``failed -> pending`` is deliberately absent: only the admin API's explicit
 # retry path may do it (see ``RETRY_TRANSITION``), so a stray workflow write can never revive
@@ -31,6 +39,8 @@ FORWARD_TRANSITIONS = {
     (PENDING, FAILED),
     (CONTENT_COLLECTED, FAILED),
     (PROCESSING, FAILED),
+    # Only before anything is collected: once content is collected the episode is made.
+    (PENDING, SKIPPED),
 }
 RETRY_TRANSITION = (FAILED, PENDING)
 
@@ -121,6 +131,15 @@ def parse_moment(value: object, field: str, *, end_of_day: bool = False) -> date
     """
     if not isinstance(value, str) or not value:
         raise InvalidInput(f"{field} must be a date (YYYY-MM-DD) or an ISO-8601 timestamp")
+    try:
+        return _parse_moment(value, field, end_of_day=end_of_day)
+    except OverflowError:
+        # "9999-12-31" as an end is the following midnight, and "0001-01-01T00:00+23:59" in UTC
+        # is a day before year 1: both outside what a datetime can hold.
+        raise InvalidInput(f"{field} is out of range (years 0001 to 9999, in UTC)") from None
+
+
+def _parse_moment(value: str, field: str, *, end_of_day: bool) -> datetime:
     try:
         day = date.fromisoformat(value)
     except ValueError:

@@ -18,7 +18,10 @@ PodcastoError
       ├── Unauthorized           the admin API key is missing or wrong
       ├── NotFound               podcast or episode does not exist
       ├── StatusConflict         a compare-and-set status transition matched no row
-      ├── NoContent              the window holds no usable message (reason ``no_content``)
+      ├── IdempotencyKeyReused   an Idempotency-Key already used for another request (HTTP 422)
+      ├── AlreadyExists          a podcast id is taken (HTTP 409)
+      ├── PreconditionFailed     an If-Match version is stale: someone else wrote first (HTTP 412)
+      ├── NoContent              the window holds nothing new: the episode is skipped, not failed
       ├── SourceFailed           the content source refused for good (private channel, bad export)
       ├── TelegramSessionInvalid the Telegram login session is revoked or no longer authorised
       ├── ConfigurationError     a setting is missing or malformed (names the variable, never its value)
@@ -86,10 +89,23 @@ class StatusConflict(PermanentError):
         self.current = current
 
 
-class NoContent(PermanentError):
-    """The content window holds no usable message. Recorded on the episode as ``no_content``."""
+class AlreadyExists(PermanentError):
+    """A podcast with that id exists already (archived ones included)."""
 
-    reason = "no_content"
+
+class PreconditionFailed(PermanentError):
+    """The podcast changed since the version the caller read (``If-Match``)."""
+
+
+class IdempotencyKeyReused(PermanentError):
+    """The Idempotency-Key came before with a different request (the IETF draft's 422)."""
+
+
+class NoContent(PermanentError):
+    """The content window holds no usable message (none at all, or none that a completed episode
+    did not already tell). Raised by CollectContent, caught by the state machine into
+    MarkSkipped: the episode ends ``skipped`` with the outcome ``nothing_new`` and the execution
+    succeeds, since an empty slot is no fault to page anyone about."""
 
 
 class SourceFailed(PermanentError):

@@ -91,7 +91,16 @@ class Services:
             episodes=self.episodes,
             starter=lambda: self.starter(),
             audio_url=lambda key: self.audio_url(key),
+            # A server path is meaningful only on the machine that runs the local stage.
+            allow_exports=self.settings.stage not in AWS_STAGES,
+            clock=self.clock,
         )
+
+    def clock(self):
+        """Now, in UTC: one seam, so tests and the CLI's ``tick --now`` can set the time."""
+        from datetime import datetime, timezone
+
+        return datetime.now(timezone.utc)
 
     @cached_property
     def objects(self):

@@ -3,6 +3,17 @@
 Dev-only. Runs the real ASL on the local engine, the app's real handlers, the configured
 episode store (SQLite by default), moto's S3 on loopback, and leaves in OUT:
 podcast.mp3, transcript.txt and episode.json.
+
+Exit status (the README's table):
+  0    the episode completed
+  1    the episode did not complete (failed, or skipped: nothing new); the last line says why,
+       OUT/episode.json has the details
+  2    refused before anything ran: a bad argument or input (an unreadable or malformed export,
+       a malformed channel, a bad date)
+  3    refused before anything ran: a setting is missing or wrong
+  4    podcasto itself failed (a bug): one line here, the traceback in OUT/podcasto.log
+  130  interrupted (Ctrl-C)
+A failure is always one line on stderr, never a traceback.
 """
 from __future__ import annotations
 
@@ -12,9 +23,10 @@ import json
 import sys
 from pathlib import Path
 
+from chalicelib import redact
 from chalicelib.config import Settings
 from chalicelib.domain import new_episode_id
-from chalicelib.errors import PodcastoError
+from chalicelib.errors import ConfigurationError, PodcastoError
 from chalicelib.factory import Services, use_services
 from chalicelib.stores.episodes import Podcast
 
@@ -22,13 +34,17 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_EXPORT = ROOT / "examples" / "demo-export" / "result.json"
 
 
-def export_title(path: Path, chat: str | None) -> str:
-    """The chat's name from the export, for the episode's intro and ID3 tags."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return path.parent.name
-    if "messages" in data:
+EXIT_COMPLETED, EXIT_FAILED, EXIT_REFUSED, EXIT_CONFIGURATION, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+
+def export_title(path: Path, chat: str | None, data: dict | None = None) -> str:
+    """The chat's name from the export (``data``, already read and checked by ``read_export``),
+    for the episode's intro and ID3 tags."""
+    if data is None:
+        from chalicelib.sources.export import read_export
+
+        data = read_export(path)
+    if isinstance(data.get("messages"), list):
         return data.get("name") or path.parent.name
     chats = (data.get("chats") or {}).get("list") or []
     for chat_data in chats:
@@ -40,17 +56,20 @@ def export_title(path: Path, chat: str | None) -> str:
 
 def podcast_for_export(path: Path, *, chat: str | None, language: str, format: str) -> Podcast:
     """A podcast record for an export file: the id is derived from the file and chat, so
-    repeated runs on the same export reuse one podcast."""
+    repeated runs on the same export reuse one podcast. The export is read and its shape
+    checked here, before any engine starts: a bad file fails in a moment, in one line."""
+    from chalicelib.sources.export import read_export
+
+    data = read_export(path)
     digest = hashlib.sha256(f"{path}\0{chat or ''}".encode()).hexdigest()[:12]
     return Podcast(
         id=f"export-{digest}",
-        title=export_title(path, chat),
+        title=export_title(path, chat, data),
         language=language,
         format=format,
         hosts=[],
         sources=[{"export": str(path), "chat": chat}],
         days_back=None,  # an export's default window is the whole export
-        frequency_days=None,
     )
 
 
@@ -138,6 +157,10 @@ def run_episode(args: argparse.Namespace) -> int:
         if getattr(args, field) is not None:
             execution_input[field] = getattr(args, field)
 
+    # Refused now, in one line, rather than by ValidateEpisode after the engine started.
+    from chalicelib.episode_request import parse_episode_request
+
+    parse_episode_request(execution_input)
     log_to_file(out / "podcasto.log")
     with LocalEngine(app, bucket=settings.bucket, region=settings.region) as engine:
         services = Services(settings, s3_client=engine.client("s3"))
@@ -167,6 +190,7 @@ def write_results(services, engine, description: dict, execution_input: dict, ou
         "error": episode.error if episode else description.get("error"),
         "cause": episode.cause if episode else description.get("cause"),
         "failed_state": episode.failed_state if episode else None,
+        "outcome": episode.outcome if episode else None,
         "status_history": services.episodes.history(episode.id) if episode else [],
         "states": engine.states_passed(description["executionArn"]),
     }
@@ -178,6 +202,7 @@ def write_results(services, engine, description: dict, execution_input: dict, ou
         with open(out / "transcript.txt", "wb") as transcript:
             services.objects.download(episode.transcript_key, transcript)
         result["transcript_path"] = "transcript.txt"
+    result = redact.anything(result)
     (out / "episode.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     if result["status"] == "completed":
         print(
@@ -185,15 +210,66 @@ def write_results(services, engine, description: dict, execution_input: dict, ou
             f"{out / 'podcast.mp3'}",
             flush=True,
         )
-        return 0
-    reason = result["cause"] or result["error"] or description["status"]
-    print(f"podcasto: episode {result['status']}: {result['error']}: {reason}", file=sys.stderr)
-    return 1
+        return EXIT_COMPLETED
+    reason = " ".join(str(result["cause"] or result["error"] or description["status"]).split())
+    # A skipped episode has no error, only its outcome ("nothing_new").
+    print(f"podcasto: episode {result['status']}: {result['error'] or result['outcome']}: {reason}",
+          file=sys.stderr)
+    return EXIT_FAILED
+
+
+def run_tick(args: argparse.Namespace) -> int:
+    """One scheduler tick at ``--now`` (default: now). Beside a running ``make local``
+    (SFN_ENDPOINT_URL set) its episodes start there; otherwise on an engine of its own, and the
+    command waits for them to end."""
+    from datetime import datetime, timezone
+
+    from chalicelib.domain import parse_moment
+    from chalicelib.steps import scheduler
+
+    now = parse_moment(args.now, "--now") if args.now else datetime.now(timezone.utc)
+    settings = Settings()
+    if settings.get("SFN_ENDPOINT_URL"):
+        services = Services(settings, clock=lambda: now)
+        result = scheduler.run_schedule(episodes=services.episodes, start_slot=services.admin.start_slot,
+                                        now=now, batch=settings.integer("SCHEDULER_BATCH", minimum=1))
+        return report_tick(result)
+    from app import app
+    from podcasto_local.engine import LocalEngine
+
+    with LocalEngine(app, bucket=settings.bucket, region=settings.region) as engine:
+        settings = Settings(overrides={"STATE_MACHINE_ARN": engine.state_machine_arn})
+        services = Services(settings, s3_client=engine.client("s3"), sfn_client=engine.client("stepfunctions"),
+                            clock=lambda: now)
+        previous = use_services(services)
+        try:
+            result = engine.run_scheduled("schedule_episodes")
+            for started in result["started"]:
+                episode = services.episodes.get_episode(started["episode_id"])
+                if episode.execution_id:
+                    engine.wait(episode.execution_id)
+                started["status"] = services.episodes.get_episode(started["episode_id"]).status
+        finally:
+            use_services(previous)
+    return report_tick(result)
+
+
+def report_tick(result: dict) -> int:
+    print(f"podcasto: tick at {result['now']}: {result['due']} podcast(s) due", flush=True)
+    for started in result["started"]:
+        print(f"podcasto: {started['podcast_id']} slot {started['slot']}: episode {started['episode_id']} "
+              f"{started['status']}", flush=True)
+    for failed in result["failed"]:
+        print(f"podcasto: {failed['podcast_id']} slot {failed['slot']}: not started ({failed['error']})",
+              file=sys.stderr, flush=True)
+    return 1 if result["failed"] else 0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="podcasto", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    tick = sub.add_parser("tick", help="run the scheduler once: start the episodes that are due")
+    tick.add_argument("--now", default=None, help="the moment to tick at (ISO-8601; default: now)")
     demo = sub.add_parser("demo", help="one episode of the bundled example export into out/")
     generate = sub.add_parser("generate", help="one episode of a Telegram Desktop export")
     origin = generate.add_mutually_exclusive_group(required=True)
@@ -210,6 +286,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         command.add_argument("--end-date", dest="end_date", default=None)
         command.add_argument("--days-back", dest="days_back", type=int, default=None)
     args = parser.parse_args(argv)
+    if args.command == "tick":
+        return args
     if args.command == "demo":
         args.export, args.channel = str(DEMO_EXPORT), None
     # Make passes unset variables as empty strings.
@@ -220,12 +298,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = parse_args(argv)  # a usage error exits 2 with argparse's own message
     try:
-        return run_episode(args)
+        return run_tick(args) if args.command == "tick" else run_episode(args)
+    except ConfigurationError as exc:
+        return _fail(EXIT_CONFIGURATION, f"{type(exc).__name__}: {exc}")
     except PodcastoError as exc:
-        print(f"podcasto: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 2
+        return _fail(EXIT_REFUSED, f"{type(exc).__name__}: {exc}")
+    except KeyboardInterrupt:
+        return _fail(EXIT_INTERRUPTED, "interrupted")
+    except Exception as exc:  # noqa: BLE001 - the CLI's edge: one line, the traceback to the log
+        import traceback
+
+        log_file = Path(getattr(args, "out", None) or ROOT / "out").expanduser().resolve() / "podcasto.log"
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            with log_file.open("a", encoding="utf-8") as log:
+                log.write(redact.text(traceback.format_exc()))
+        except OSError:
+            return _fail(EXIT_BUG, f"internal error ({type(exc).__name__})")
+        return _fail(EXIT_BUG, f"internal error ({type(exc).__name__}); the traceback is in {log_file}")
+
+
+def _fail(status: int, message: str) -> int:
+    """One line on stderr, secrets taken out, whatever the message held."""
+    print("podcasto: " + " ".join(redact.text(message).split()), file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

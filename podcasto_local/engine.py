@@ -35,6 +35,8 @@ import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
 
+from chalicelib import redact
+
 ROOT = Path(__file__).resolve().parent.parent
 ASL_PATH = ROOT / "statemachine.asl.json"
 ACCOUNT = "123456789012"
@@ -245,7 +247,8 @@ class LocalEngine:
             return 200, {}, json.dumps(result).encode()
         except Exception as exc:  # noqa: BLE001 - the Lambda runtime reports every exception
             error = {
-                "errorMessage": str(exc),
+                # As log.task already did for the app's tasks: whatever raised, no secret leaves.
+                "errorMessage": redact.text(str(exc)),
                 "errorType": type(exc).__name__,
                 "stackTrace": traceback.format_tb(exc.__traceback__),
             }
@@ -326,6 +329,20 @@ class LocalEngine:
             logging.getLogger(__name__).exception("reconcile_execution failed for %s", execution_arn)
         with self._lock:
             self.delivered_events.append(event)
+
+    def run_scheduled(self, name: str):
+        """Run the app's ``@app.schedule`` function ``name`` once, with the event an EventBridge
+        schedule rule sends (the local stand-in for that rule); returns what it returned."""
+        from chalice.test import LambdaContext
+
+        event = {
+            "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": ACCOUNT,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "region": self.region,
+            "resources": [f"arn:aws:events:{self.region}:{ACCOUNT}:rule/podcasto-local-{name}"],
+            "detail": {},
+        }
+        return self.app.handler_map[name](event, LambdaContext(name, memory_size=256))
 
     def wait_for_event(self, execution_arn: str, *, timeout: float = 10) -> dict:
         """Block until the status event of ``execution_arn`` has been delivered."""

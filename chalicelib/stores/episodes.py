@@ -10,7 +10,9 @@ current status, and writes nothing. Each successful move appends one history row
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from chalicelib.domain import Window
@@ -18,20 +20,39 @@ from chalicelib.domain import Window
 
 @dataclass
 class Podcast:
+    """A podcast's settings (validated by ``chalicelib.podcasts``) and its schedule's state."""
+
     id: str
     title: str
     language: str = "en"  # en | he
     format: str = "dialogue"  # dialogue | narrator
-    hosts: list[dict] = field(default_factory=list)  # [{"name": ..., "role": ...}]
-    # Where content comes from. Channels (``@name``, ``t.me/...``, numeric ids) for Telethon, or
-    # {"export": "<path to result.json>", "chat": <name or id or None>} for an export.
+    # [{"name": ..., "role": ..., "voices": {"polly": "Joanna", "gemini": "Kore"}}], at most two
+    hosts: list[dict] = field(default_factory=list)
+    # Where content comes from. Channels by label (``@name``, ``-100<id>``) for Telethon, or
+    # {"export": "<path to result.json>", "chat": <name or id or None>} for an export (local).
     sources: list = field(default_factory=list)
+    # How far back an episode may reach: bounds the first episode and any catch-up.
     days_back: int | None = 7
-    frequency_days: int | None = 7
     paused: bool = False
     # espeak | polly | gemini for this podcast's episodes; None: the SPEECH_PROVIDER_<LANG> /
     # SPEECH_PROVIDER setting (and, without one, the stage's default for the language).
     speech_provider: str | None = None
+    description: str = ""
+    author: str = ""
+    category: str = "News"  # one of Apple Podcasts' categories (chalicelib.podcasts.CATEGORIES)
+    explicit: bool = False
+    # Cover art: an https:// URL, or the key an upload stored it under (podcasts/<id>/cover.jpg)
+    image: str | None = None
+    script_style: str | None = None  # house style for the LLM writers, beside SCRIPT_STYLE
+    target_minutes: int | None = None  # None: chalicelib.podcasts.DEFAULT_TARGET_MINUTES
+    # When episodes are due ({"days": [...], "at": "07:00", "timezone": ...}); None: on demand.
+    schedule: dict | None = None
+    # Kept by the stores: the next due slot (ISO UTC), the archive mark, the ETag's version.
+    next_run_at: str | None = None
+    archived_at: str | None = None
+    version: int = 1
+    created_at: str | None = None
+    updated_at: str | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -48,6 +69,7 @@ EPISODE_FIELDS = (
     "error",
     "cause",
     "failed_state",
+    "outcome",
 )
 
 
@@ -69,8 +91,12 @@ class Episode:
     error: str | None = None
     cause: str | None = None
     failed_state: str | None = None
+    outcome: str | None = None  # why a skipped episode was skipped (chalicelib.domain.OUTCOMES)
     attempt_count: int = 1
     idempotency_key: str | None = None
+    # A digest of the request that used ``idempotency_key``: the same key with another request
+    # is refused (HTTP 422), not answered with this episode.
+    request_fingerprint: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
 
@@ -85,11 +111,33 @@ class Episode:
 class EpisodeStore(Protocol):
     # --- podcasts ---------------------------------------------------------------------------
     def put_podcast(self, podcast: Podcast) -> None:
-        """Insert or replace a podcast (seeding, admin tooling)."""
+        """Insert or replace a podcast's settings (seeding, the CLI). Validated first; the
+        schedule's next run is computed from now."""
 
-    def get_podcast(self, podcast_id: str) -> Podcast | None: ...
+    def create_podcast(self, podcast: Podcast) -> Podcast:
+        """Insert a new podcast at version 1; ``AlreadyExists`` when the id is taken (archived
+        podcasts included)."""
 
-    def list_podcasts(self) -> list[Podcast]: ...
+    def get_podcast(self, podcast_id: str) -> Podcast | None:
+        """The podcast, archived or not (``archived_at`` says which)."""
+
+    def list_podcasts(self, *, include_archived: bool = False) -> list[Podcast]: ...
+
+    def update_podcast(self, podcast: Podcast, *, expected_version: int | None = None) -> Podcast:
+        """Replace a podcast's settings and next run as a compare-and-set on ``version`` (when
+        given): ``PreconditionFailed`` if another write came first, ``NotFound`` if absent.
+        The version goes up by one."""
+
+    def set_archived(self, podcast_id: str, archived: bool) -> Podcast:
+        """Archive (``archived_at`` = now) or restore a podcast; its episodes stay."""
+
+    def due_podcasts(self, now: datetime, *, limit: int) -> list[Podcast]:
+        """Podcasts whose ``next_run_at`` is at or before ``now``, not paused, not archived,
+        earliest first: one indexed query whatever the number of podcasts not due."""
+
+    def advance_schedule(self, podcast_id: str, *, expected: str | None, next_run_at: str | None) -> bool:
+        """Move ``next_run_at`` from ``expected`` to ``next_run_at``; False when it was no
+        longer ``expected`` (another scheduler, or an edit, moved it first)."""
 
     # --- episodes ---------------------------------------------------------------------------
     def create_episode(
@@ -101,11 +149,13 @@ class EpisodeStore(Protocol):
         window: Window,
         episode_id: str | None = None,
         idempotency_key: str | None = None,
+        request_fingerprint: str | None = None,
     ) -> tuple[Episode, bool]:
         """Create a ``pending`` episode; returns ``(episode, created)``.
 
         With an ``idempotency_key`` already used for this podcast, returns the existing episode
-        and ``created=False``. An existing ``episode_id`` also returns it with ``created=False``.
+        (whose ``request_fingerprint`` the caller compares) and ``created=False``. An existing
+        ``episode_id`` also returns it with ``created=False``.
         Raises ``NotFound`` for an unknown podcast.
         """
 
@@ -135,6 +185,32 @@ class EpisodeStore(Protocol):
         """The admin API's explicit retry path: ``failed -> pending``. Clears the error, cause,
         failed state and execution id, counts the attempt, keeps what is in S3 (content key)."""
 
+    def list_episodes(self, podcast_id: str, *, limit: int, before: tuple[str, str] | None = None) -> list[Episode]:
+        """A podcast's episodes newest first (``created_at``, then ``id``, descending), at most
+        ``limit``, starting after the ``(created_at, id)`` of ``before`` (keyset pagination)."""
+
+    def episodes_in_flight(self, podcast_id: str) -> int:
+        """How many of the podcast's episodes are pending, content_collected or processing."""
+
+    def last_completed_end(self, podcast_id: str) -> str | None:
+        """The latest ``window_end`` of the podcast's completed episodes: where the next
+        episode without an explicit window starts."""
+
     def history(self, episode_id: str) -> list[dict]:
         """Transitions oldest first: {"from_status", "to_status", "at", "execution_id", "detail"}.
         Creation is the first row, from ``None`` to ``pending``."""
+
+    # --- what completed episodes covered: never a repeat ------------------------------------
+    def record_messages(self, episode_id: str, messages: Iterable[tuple[str, int, datetime]]) -> int:
+        """Replace the messages the episode's bundle kept, as ``(channel, message id, date)``,
+        with these (a re-collection replaces the earlier ones); returns how many. They count as
+        covered only while the episode is completed."""
+
+    def covered_messages(self, podcast_id: str, *, window: Window, exclude_episode_id: str) -> set[tuple[str, int]]:
+        """``(channel, message id)`` of the messages dated inside ``window`` that a completed
+        episode of the podcast other than ``exclude_episode_id`` kept. Read in pages: memory
+        grows with the messages of this window only, never with the podcast's whole history."""
+
+    def covered_elsewhere(self, episode_id: str) -> int:
+        """How many of the episode's recorded messages a completed episode of the same podcast,
+        other than it, kept too: a retried episode's content that a later episode made stale."""

@@ -3,7 +3,8 @@
 The database itself enforces the status rules, so a stray client (a shell, a test, a future
 tool) cannot break them either:
 
-- ``status`` has a CHECK constraint on the five statuses, and an episode is born ``pending``;
+- ``status`` has a CHECK constraint on the statuses of ``chalicelib.domain`` (widened in place in
+  files made by older versions, see ``_widen_status_check``), and an episode is born ``pending``;
 - a BEFORE UPDATE trigger refuses any status change that is not a forward move. ``failed ->
   pending`` (with ``attempt_count = attempt_count + 1``) is the one way back, and only
   ``retry()`` can take it, as only Postgres' ``retry_episode()`` can: the trigger lets it pass
@@ -26,13 +27,31 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import threading
+from datetime import datetime, timezone
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from chalicelib.domain import PENDING, SPEECH_PROVIDERS, Window, new_episode_id
-from chalicelib.errors import NotFound, StatusConflict, StoreRejected, StoreUnavailable
+from chalicelib.domain import (
+    FORWARD_TRANSITIONS,
+    IN_FLIGHT,
+    OUTCOMES,
+    PENDING,
+    SPEECH_PROVIDERS,
+    STATUSES,
+    Window,
+    new_episode_id,
+)
+from chalicelib.errors import (
+    AlreadyExists,
+    NotFound,
+    PreconditionFailed,
+    StatusConflict,
+    StoreRejected,
+    StoreUnavailable,
+)
 from chalicelib.stores.episodes import Episode, Podcast
 from chalicelib.stores.rows import (
     canonical_episode_id,
@@ -43,14 +62,16 @@ from chalicelib.stores.rows import (
     episode_from_row,
     history_from_row,
     is_legal_move,
+    run_at,
+    utc_iso,
 )
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 _RETRYING = """OLD.status = 'failed' AND NEW.status = 'pending'
         AND NEW.attempt_count = OLD.attempt_count + 1
         AND EXISTS (SELECT 1 FROM episode_retry_grants WHERE episode_id = OLD.id)"""
-_FORWARD = "'pending>content_collected', 'content_collected>processing', 'processing>completed', " \
-    "'pending>failed', 'content_collected>failed', 'processing>failed'"
+_FORWARD = ", ".join(f"'{a}>{b}'" for a, b in sorted(FORWARD_TRANSITIONS))
+_STATUS_LIST = ", ".join(f"'{status}'" for status in STATUSES)
 
 SCHEMA = f"""
 BEGIN IMMEDIATE;
@@ -62,7 +83,6 @@ CREATE TABLE IF NOT EXISTS podcasts (
     hosts          TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(hosts)),
     sources        TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(sources)),
     days_back      INTEGER CHECK (days_back IS NULL OR days_back > 0),
-    frequency_days INTEGER CHECK (frequency_days IS NULL OR frequency_days > 0),
     paused         INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
     created_at     TEXT NOT NULL DEFAULT ({_NOW}),
     updated_at     TEXT NOT NULL DEFAULT ({_NOW})
@@ -72,7 +92,7 @@ CREATE TABLE IF NOT EXISTS episodes (
     id               TEXT PRIMARY KEY,
     podcast_id       TEXT NOT NULL REFERENCES podcasts (id),
     status           TEXT NOT NULL DEFAULT 'pending' CHECK (
-                         status IN ('pending', 'content_collected', 'processing', 'completed', 'failed')),
+                         status IN ({_STATUS_LIST})),
     language         TEXT NOT NULL CHECK (language IN ('en', 'he')),
     format           TEXT NOT NULL CHECK (format IN ('dialogue', 'narrator')),
     window_start     TEXT,
@@ -170,6 +190,14 @@ COMMIT;
 """
 
 _SELECT_EPISODE = "SELECT * FROM episodes WHERE id = ?"
+_PODCAST_COLUMNS = (
+    "id", "title", "language", "format", "hosts", "sources", "days_back", "paused",
+    "speech_provider", "description", "author", "category", "explicit", "image", "script_style",
+    "target_minutes", "schedule", "next_run_at", "archived_at", "version",
+)
+_PODCAST_ROW = "json_object({})".format(", ".join(f"'{c}', NEW.{c}" for c in _PODCAST_COLUMNS))
+_NOW_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
+_IN_FLIGHT = "({})".format(", ".join(f"'{status}'" for status in IN_FLIGHT))
 
 # Columns added after a release, added on every open where missing: to a new file just made
 # from SCHEMA and to one made by an older podcasto (~/.podcasto/podcasto.db) alike, so each
@@ -178,8 +206,121 @@ _ADDED_COLUMNS = {
     "podcasts": {
         "speech_provider": "TEXT CHECK (speech_provider IS NULL OR speech_provider IN ({}))".format(
             ", ".join(f"'{name}'" for name in SPEECH_PROVIDERS)),
+        "description": "TEXT NOT NULL DEFAULT ''",
+        "author": "TEXT NOT NULL DEFAULT ''",
+        "category": "TEXT NOT NULL DEFAULT 'News'",
+        "explicit": "INTEGER NOT NULL DEFAULT 0 CHECK (explicit IN (0, 1))",
+        "image": "TEXT",
+        "script_style": "TEXT",
+        "target_minutes": "INTEGER",
+        "schedule": "TEXT CHECK (schedule IS NULL OR json_valid(schedule))",
+        "next_run_at": "TEXT",  # %Y-%m-%dT%H:%M:%SZ, so text order is time order
+        "archived_at": "TEXT",
+        "version": "INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1)",
+    },
+    "episodes": {
+        "outcome": "TEXT CHECK (outcome IS NULL OR outcome IN ({}))".format(
+            ", ".join(f"'{name}'" for name in OUTCOMES)),
+        "request_fingerprint": "TEXT",
     },
 }
+
+# Made after the columns exist (older files get them first). The podcast rules are the Python
+# validator's own (chalicelib.podcasts), registered on this store's connections as
+# podcasto_podcast_problem(): a client without it cannot write a podcast at all.
+_PODCAST_RULES = f"""
+BEGIN IMMEDIATE;
+CREATE INDEX IF NOT EXISTS podcasts_due ON podcasts (next_run_at)
+    WHERE next_run_at IS NOT NULL AND paused = 0 AND archived_at IS NULL;
+CREATE INDEX IF NOT EXISTS episodes_podcast_created ON episodes (podcast_id, created_at DESC, id DESC);
+DROP TRIGGER IF EXISTS podcasts_valid_insert;
+DROP TRIGGER IF EXISTS podcasts_valid_update;
+CREATE TRIGGER podcasts_valid_insert BEFORE INSERT ON podcasts
+WHEN podcasto_podcast_problem({_PODCAST_ROW}) IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'the podcast breaks a rule of chalicelib.podcasts'); END;
+CREATE TRIGGER podcasts_valid_update BEFORE UPDATE ON podcasts
+WHEN podcasto_podcast_problem({_PODCAST_ROW}) IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'the podcast breaks a rule of chalicelib.podcasts'); END;
+COMMIT;
+"""
+
+# The messages each episode's bundle kept, so a later episode of the podcast can leave out what
+# a completed one already told. podcast_id is copied from the episode by the insert itself
+# (record_messages), never given by a caller. Keyed by (podcast, channel, message, episode): a
+# message is looked up across the podcast's episodes by its key's prefix; the window's query
+# reads (podcast_id, message_date); a re-collection deletes by episode_id.
+_COVERAGE = """
+BEGIN IMMEDIATE;
+CREATE TABLE IF NOT EXISTS episode_messages (
+    podcast_id   TEXT NOT NULL,
+    channel      TEXT NOT NULL,
+    message_id   INTEGER NOT NULL,
+    episode_id   TEXT NOT NULL REFERENCES episodes (id) ON DELETE CASCADE,
+    message_date TEXT NOT NULL,  -- _message_time's format: text order is time order
+    PRIMARY KEY (podcast_id, channel, message_id, episode_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS episode_messages_episode ON episode_messages (episode_id);
+CREATE INDEX IF NOT EXISTS episode_messages_podcast_date ON episode_messages (podcast_id, message_date);
+COMMIT;
+"""
+_STATUS_CHECK_RE = re.compile(r"status\s+IN\s*\(([^)]*)\)", re.IGNORECASE)
+
+
+def _widen_status_check(conn: sqlite3.Connection) -> None:
+    """Give a file made by an older podcasto today's status CHECK (``skipped`` came later).
+
+    SQLite cannot alter a CHECK constraint, and CREATE TABLE IF NOT EXISTS leaves an existing
+    table as it was. This is SQLite's documented in-place procedure for such a change
+    (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes"):
+    in one transaction, rewrite the table's CREATE statement in sqlite_schema under
+    writable_schema, bump schema_version so every connection re-reads the schema, and check
+    the file's integrity before committing. Safe here because the list only grows: every row
+    satisfies the wider constraint, so no row needs rewriting. A file whose list is not a
+    subset of ours (made by a newer podcasto) is left alone.
+    """
+    def statuses_in(sql: str) -> tuple[re.Match | None, set[str]]:
+        match = _STATUS_CHECK_RE.search(sql)
+        return match, set(re.findall(r"'([^']*)'", match.group(1))) if match else set()
+
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        (sql,) = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'episodes'").fetchone()
+        match, present = statuses_in(sql)
+        if match is None or present == set(STATUSES) or not present <= set(STATUSES):
+            conn.rollback()
+            return
+        widened = sql[:match.start(1)] + _STATUS_LIST + sql[match.end(1):]
+        (version,) = conn.execute("PRAGMA schema_version").fetchone()
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'episodes'", (widened,))
+        conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
+        conn.execute("PRAGMA writable_schema = OFF")
+        problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+        if problems != ["ok"]:
+            raise sqlite3.DatabaseError(f"integrity check after widening the status check: {problems[:3]}")
+        conn.commit()
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+
+
+def _message_time(moment: datetime) -> str:
+    """A message date or window bound as episode_messages keeps it: UTC, microseconds, ``Z``."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _podcast_problem(row_json: str) -> str | None:
+    """What is wrong with a podcast row about to be written, or None (SQL function)."""
+    from chalicelib.podcasts import validate_podcast
+
+    try:
+        validate_podcast(_podcast(json.loads(row_json)))
+    except Exception as exc:  # noqa: BLE001 - any problem is an answer, never a crash in SQLite
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:
@@ -203,7 +344,10 @@ class SqliteEpisodeStore:
             self._call(lambda: conn.execute("PRAGMA journal_mode = WAL"))
             try:
                 self._call(lambda: conn.executescript(SCHEMA))
+                self._call(lambda: _widen_status_check(conn))
                 self._call(lambda: _add_missing_columns(conn))
+                self._call(lambda: conn.executescript(_PODCAST_RULES))
+                self._call(lambda: conn.executescript(_COVERAGE))
             finally:
                 if conn.in_transaction:  # the script failed half-way: keep the file as it was
                     conn.rollback()
@@ -229,6 +373,7 @@ class SqliteEpisodeStore:
             conn.row_factory = sqlite3.Row
             # The key to episode_retry_grants (see the module docstring).
             conn.create_function("podcasto_retry_grant", 0, lambda: 1, deterministic=True)
+            conn.create_function("podcasto_podcast_problem", 1, _podcast_problem, deterministic=True)
             conn.execute("PRAGMA foreign_keys = ON")
             # WAL + NORMAL: a commit never corrupts the file; only a power loss can undo the
             # last commits, and fsync on every status move buys nothing for this store.
@@ -286,43 +431,99 @@ class SqliteEpisodeStore:
 
     # --- podcasts ---------------------------------------------------------------------------
     def put_podcast(self, podcast: Podcast) -> None:
-        check_podcast(podcast)
+        podcast = check_podcast(podcast)
+        values = _podcast_values(podcast)
+        names = [n for n in _PODCAST_COLUMNS if n not in ("version",)]
         with self._write() as conn:
             # An upsert, not INSERT OR REPLACE: replacing deletes the row its episodes point at.
             self._execute(
                 conn,
-                """INSERT INTO podcasts (id, title, language, format, hosts, sources, days_back,
-                                         frequency_days, paused, speech_provider)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (id) DO UPDATE SET
-                       title = excluded.title, language = excluded.language,
-                       format = excluded.format, hosts = excluded.hosts,
-                       sources = excluded.sources, days_back = excluded.days_back,
-                       frequency_days = excluded.frequency_days, paused = excluded.paused,
-                       speech_provider = excluded.speech_provider""",
-                (
-                    podcast.id,
-                    podcast.title,
-                    podcast.language,
-                    podcast.format,
-                    json.dumps(podcast.hosts),
-                    json.dumps(podcast.sources),
-                    podcast.days_back,
-                    podcast.frequency_days,
-                    int(bool(podcast.paused)),
-                    podcast.speech_provider,
-                ),
+                f"""INSERT INTO podcasts ({", ".join(names)}) VALUES ({", ".join("?" for _ in names)})
+                    ON CONFLICT (id) DO UPDATE SET
+                    {", ".join(f"{n} = excluded.{n}" for n in names if n != "id")},
+                    version = podcasts.version + 1""",
+                tuple(values[n] for n in names),
             )
+
+    def create_podcast(self, podcast: Podcast) -> Podcast:
+        podcast = check_podcast(podcast)
+        values = {**_podcast_values(podcast), "version": 1, "archived_at": None}
+        with self._write() as conn:
+            if self._query(conn, "SELECT 1 FROM podcasts WHERE id = ?", (podcast.id,)):
+                raise AlreadyExists(f"a podcast with id {podcast.id!r} exists already")
+            self._execute(
+                conn,
+                f"INSERT INTO podcasts ({', '.join(_PODCAST_COLUMNS)}) "
+                f"VALUES ({', '.join('?' for _ in _PODCAST_COLUMNS)})",
+                tuple(values[n] for n in _PODCAST_COLUMNS),
+            )
+            return self._podcast(conn, podcast.id)
 
     def get_podcast(self, podcast_id: str) -> Podcast | None:
         with self._connection() as conn:
-            rows = self._query(conn, "SELECT * FROM podcasts WHERE id = ?", (podcast_id,))
+            return self._podcast(conn, podcast_id)
+
+    def _podcast(self, conn: sqlite3.Connection, podcast_id: str) -> Podcast | None:
+        rows = self._query(conn, "SELECT * FROM podcasts WHERE id = ?", (podcast_id,))
         return _podcast(rows[0]) if rows else None
 
-    def list_podcasts(self) -> list[Podcast]:
+    def list_podcasts(self, *, include_archived: bool = False) -> list[Podcast]:
+        where = "" if include_archived else "WHERE archived_at IS NULL"
         with self._connection() as conn:
-            rows = self._query(conn, "SELECT * FROM podcasts ORDER BY id")
+            rows = self._query(conn, f"SELECT * FROM podcasts {where} ORDER BY id")
         return [_podcast(row) for row in rows]
+
+    def update_podcast(self, podcast: Podcast, *, expected_version: int | None = None) -> Podcast:
+        podcast = check_podcast(podcast)
+        values = _podcast_values(podcast)
+        names = [n for n in _PODCAST_COLUMNS if n not in ("id", "archived_at", "version")]
+        with self._write() as conn:
+            moved = self._execute(
+                conn,
+                f"""UPDATE podcasts SET {", ".join(f"{n} = ?" for n in names)}, version = version + 1
+                    WHERE id = ? AND (? IS NULL OR version = ?)""",
+                (*(values[n] for n in names), podcast.id, expected_version, expected_version),
+            )
+            found = self._podcast(conn, podcast.id)
+            if found is None:
+                raise NotFound(f"podcast {podcast.id!r} does not exist")
+            if not moved:
+                raise PreconditionFailed(
+                    f"podcast {podcast.id!r} changed since version {expected_version} "
+                    f"(now version {found.version}): read it again")
+            return found
+
+    def set_archived(self, podcast_id: str, archived: bool) -> Podcast:
+        with self._write() as conn:
+            self._execute(
+                conn,
+                f"""UPDATE podcasts SET archived_at = CASE WHEN ? THEN strftime('{_NOW_SECONDS}', 'now')
+                    END, version = version + 1 WHERE id = ?""",
+                (int(archived), podcast_id),
+            )
+            found = self._podcast(conn, podcast_id)
+            if found is None:
+                raise NotFound(f"podcast {podcast_id!r} does not exist")
+            return found
+
+    def due_podcasts(self, now: datetime, *, limit: int) -> list[Podcast]:
+        with self._connection() as conn:
+            rows = self._query(
+                conn,
+                """SELECT * FROM podcasts
+                   WHERE next_run_at IS NOT NULL AND paused = 0 AND archived_at IS NULL
+                     AND next_run_at <= ? ORDER BY next_run_at LIMIT ?""",
+                (run_at(now), limit),
+            )
+        return [_podcast(row) for row in rows]
+
+    def advance_schedule(self, podcast_id: str, *, expected: str | None, next_run_at: str | None) -> bool:
+        with self._write() as conn:
+            return bool(self._execute(
+                conn,
+                "UPDATE podcasts SET next_run_at = ? WHERE id = ? AND next_run_at IS ?",
+                (next_run_at, podcast_id, expected),
+            ))
 
     # --- episodes ---------------------------------------------------------------------------
     def create_episode(
@@ -334,6 +535,7 @@ class SqliteEpisodeStore:
         window: Window,
         episode_id: str | None = None,
         idempotency_key: str | None = None,
+        request_fingerprint: str | None = None,
     ) -> tuple[Episode, bool]:
         episode_id = check_new_episode(podcast_id, language, format, episode_id)
         bounds = window.to_json()
@@ -354,10 +556,10 @@ class SqliteEpisodeStore:
             self._execute(
                 conn,
                 """INSERT INTO episodes (id, podcast_id, status, language, format, window_start,
-                                         window_end, idempotency_key)
-                   VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)""",
+                                         window_end, idempotency_key, request_fingerprint)
+                   VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?)""",
                 (episode_id, podcast_id, language, format, bounds["start"], bounds["end"],
-                 idempotency_key),
+                 idempotency_key, request_fingerprint),
             )
             return self._existing(conn, episode_id), True
 
@@ -460,6 +662,95 @@ class SqliteEpisodeStore:
                 )
             return episode
 
+    def list_episodes(self, podcast_id: str, *, limit: int, before: tuple[str, str] | None = None) -> list[Episode]:
+        after_sql, params = "", ()
+        if before is not None:
+            # created_at is written by the database in one fixed format: text order is time order.
+            after_sql, params = "AND (created_at < ? OR (created_at = ? AND id < ?))", (
+                _sqlite_time(before[0]), _sqlite_time(before[0]), before[1])
+        with self._connection() as conn:
+            rows = self._query(
+                conn,
+                f"""SELECT * FROM episodes WHERE podcast_id = ? {after_sql}
+                    ORDER BY created_at DESC, id DESC LIMIT ?""",
+                (podcast_id, *params, limit),
+            )
+        return [episode_from_row(row) for row in rows]
+
+    def episodes_in_flight(self, podcast_id: str) -> int:
+        with self._connection() as conn:
+            rows = self._query(
+                conn, f"SELECT count(*) AS n FROM episodes WHERE podcast_id = ? AND status IN {_IN_FLIGHT}",
+                (podcast_id,))
+        return rows[0]["n"]
+
+    def last_completed_end(self, podcast_id: str) -> str | None:
+        with self._connection() as conn:
+            rows = self._query(
+                conn,
+                "SELECT window_end FROM episodes WHERE podcast_id = ? AND status = 'completed' "
+                "AND window_end IS NOT NULL",
+                (podcast_id,),
+            )
+        # Compared as instants: window bounds are written by Window.to_json, with or without
+        # fractions of a second.
+        ends = [utc_iso(row["window_end"]) for row in rows]
+        return max(ends, key=lambda end: datetime.fromisoformat(end.replace("Z", "+00:00")), default=None)
+
+    def record_messages(self, episode_id: str, messages) -> int:
+        episode_id = canonical_episode_id(episode_id) or episode_id
+        rows = [(str(channel), int(message_id), _message_time(date), episode_id)
+                for channel, message_id, date in messages]
+        with self._write() as conn:
+            self._existing(conn, episode_id)
+            self._execute(conn, "DELETE FROM episode_messages WHERE episode_id = ?", (episode_id,))
+            self._call(lambda: conn.executemany(
+                """INSERT OR IGNORE INTO episode_messages
+                       (podcast_id, channel, message_id, episode_id, message_date)
+                   SELECT podcast_id, ?, ?, id, ? FROM episodes WHERE id = ?""",
+                rows,
+            ))
+        return len(rows)
+
+    def covered_messages(self, podcast_id: str, *, window: Window, exclude_episode_id: str) -> set[tuple[str, int]]:
+        exclude = canonical_episode_id(exclude_episode_id) or exclude_episode_id
+        # Only the bounds the window has: "(? IS NULL OR date >= ?)" would keep SQLite from
+        # using the index's date range and read the podcast's whole history.
+        bounds, params = "", [podcast_id, exclude]
+        if window.start is not None:
+            bounds += " AND m.message_date >= ?"
+            params.append(_message_time(window.start))
+        if window.end is not None:
+            bounds += " AND m.message_date < ?"
+            params.append(_message_time(window.end))
+        covered: set[tuple[str, int]] = set()
+        with self._connection() as conn:
+            cursor = self._call(lambda: conn.execute(
+                f"""SELECT m.channel, m.message_id FROM episode_messages AS m
+                    JOIN episodes AS e ON e.id = m.episode_id
+                    WHERE m.podcast_id = ? AND e.status = 'completed' AND m.episode_id <> ?{bounds}""",
+                tuple(params),
+            ))
+            # Streamed row by row into the set: no list of every row besides it.
+            for channel, message_id in self._call(lambda: iter(cursor)):
+                covered.add((channel, message_id))
+        return covered
+
+    def covered_elsewhere(self, episode_id: str) -> int:
+        episode_id = canonical_episode_id(episode_id) or episode_id
+        with self._connection() as conn:
+            rows = self._query(
+                conn,
+                """SELECT count(*) AS n FROM episode_messages AS m
+                   WHERE m.episode_id = ? AND EXISTS (
+                       SELECT 1 FROM episode_messages AS o JOIN episodes AS e ON e.id = o.episode_id
+                       WHERE o.podcast_id = m.podcast_id AND o.channel = m.channel
+                         AND o.message_id = m.message_id AND o.episode_id <> m.episode_id
+                         AND e.status = 'completed')""",
+                (episode_id,),
+            )
+        return rows[0]["n"]
+
     def history(self, episode_id: str) -> list[dict]:
         episode_id = canonical_episode_id(episode_id) or episode_id
         with self._connection() as conn:
@@ -471,16 +762,53 @@ class SqliteEpisodeStore:
         return [history_from_row(row) for row in rows]
 
 
+def _sqlite_time(iso: str) -> str:
+    """An ISO instant in the format this store's database writes (``_NOW``)."""
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _podcast_values(podcast: Podcast) -> dict:
+    """A podcast as this store's columns hold it (JSON as text, booleans as 0/1)."""
+    return {
+        "id": podcast.id, "title": podcast.title, "language": podcast.language,
+        "format": podcast.format, "hosts": json.dumps(podcast.hosts, ensure_ascii=False),
+        "sources": json.dumps(podcast.sources, ensure_ascii=False), "days_back": podcast.days_back,
+        "paused": int(bool(podcast.paused)), "speech_provider": podcast.speech_provider,
+        "description": podcast.description, "author": podcast.author, "category": podcast.category,
+        "explicit": int(bool(podcast.explicit)), "image": podcast.image,
+        "script_style": podcast.script_style, "target_minutes": podcast.target_minutes,
+        "schedule": json.dumps(podcast.schedule) if podcast.schedule is not None else None,
+        "next_run_at": podcast.next_run_at, "archived_at": podcast.archived_at,
+        "version": podcast.version,
+    }
+
+
 def _podcast(row: dict) -> Podcast:
+    def loads(value):
+        return json.loads(value) if isinstance(value, str) else value
+
     return Podcast(
         id=row["id"],
         title=row["title"],
         language=row["language"],
         format=row["format"],
-        hosts=json.loads(row["hosts"]),
-        sources=json.loads(row["sources"]),
+        hosts=loads(row["hosts"]),
+        sources=loads(row["sources"]),
         days_back=row["days_back"],
-        frequency_days=row["frequency_days"],
         paused=bool(row["paused"]),
         speech_provider=row["speech_provider"],
+        description=row["description"],
+        author=row["author"],
+        category=row["category"],
+        explicit=bool(row["explicit"]),
+        image=row["image"],
+        script_style=row["script_style"],
+        target_minutes=row["target_minutes"],
+        schedule=loads(row["schedule"]),
+        next_run_at=row["next_run_at"],
+        archived_at=utc_iso(row["archived_at"]),
+        version=row["version"],
+        created_at=utc_iso(row.get("created_at")),
+        updated_at=utc_iso(row.get("updated_at")),
     )

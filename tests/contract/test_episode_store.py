@@ -12,6 +12,7 @@ from chalicelib.domain import (
     FAILED,
     PENDING,
     PROCESSING,
+    SKIPPED,
     Window,
     new_episode_id,
 )
@@ -27,6 +28,7 @@ PATHS = {
     PROCESSING: [(PENDING, CONTENT_COLLECTED), (CONTENT_COLLECTED, PROCESSING)],
     COMPLETED: [(PENDING, CONTENT_COLLECTED), (CONTENT_COLLECTED, PROCESSING), (PROCESSING, COMPLETED)],
     FAILED: [(PENDING, FAILED)],
+    SKIPPED: [(PENDING, SKIPPED)],
 }
 # The legal moves as the README states them, written out here rather than read from
 # chalicelib.domain: a move added there (and to a database's trigger) must fail this suite.
@@ -37,8 +39,9 @@ LEGAL_MOVES = [
     ("pending", "failed"),
     ("content_collected", "failed"),
     ("processing", "failed"),
+    ("pending", "skipped"),  # nothing new to tell: only before anything is collected
 ]
-ALL_STATUSES = ["pending", "content_collected", "processing", "completed", "failed"]
+ALL_STATUSES = ["pending", "content_collected", "processing", "completed", "failed", "skipped"]
 # Every status change a client may not write: all but the forward moves (and no change at all).
 # failed -> pending is among them: only the stores' retry() may revive an episode; nothing
 # leaves completed.
@@ -69,19 +72,34 @@ def episode_in(harness, status: str, execution_id: str = "exec-1"):
 
 
 # --- podcasts -----------------------------------------------------------------------------------
-def test_podcast_round_trips_with_hosts_and_sources(harness):
+SETTINGS = ("title", "language", "format", "hosts", "sources", "days_back", "paused", "speech_provider",
+            "description", "author", "category", "explicit", "image", "script_style", "target_minutes",
+            "schedule", "next_run_at")
+
+
+def test_podcast_round_trips_with_every_setting(harness):
     podcast = harness.new_podcast(
         language="he",
         format="narrator",
-        hosts=[{"name": "Dana", "role": "host"}, {"name": "Avi", "role": "expert"}],
-        sources=["@channel_one", {"export": "/tmp/result.json", "chat": None}],
+        hosts=[{"name": "Dana", "role": "host", "voices": {"gemini": "Kore"}}, {"name": "Avi", "role": "expert"}],
+        sources=["@channel_one", "-1001234567890"],
         days_back=3,
-        frequency_days=1,
         paused=True,
         speech_provider="gemini",
+        description="שלום & <b>news</b>\nsecond line",
+        author="Dana",
+        category="Technology",
+        explicit=True,
+        image="https://example.com/cover.jpg",
+        script_style="Keep it light.",
+        target_minutes=15,
+        schedule={"days": ["mon", "sun"], "at": "07:00", "timezone": "Asia/Jerusalem"},
+        next_run_at="2026-12-06T05:00:00Z",
     )
-    assert harness.store.get_podcast(podcast.id) == podcast
-    assert podcast in harness.store.list_podcasts()
+    found = harness.store.get_podcast(podcast.id)
+    assert {f: getattr(found, f) for f in SETTINGS} == {f: getattr(podcast, f) for f in SETTINGS}
+    assert found.version >= 1 and found.archived_at is None and found.created_at
+    assert podcast.id in [p.id for p in harness.store.list_podcasts()]
 
 
 def test_a_podcast_without_its_own_speech_provider_reads_back_as_none(harness):
@@ -577,3 +595,18 @@ def test_an_episode_with_a_bad_field_is_refused_naming_it(harness, fields, messa
     with pytest.raises(InvalidInput) as caught:
         harness.store.create_episode(**values)
     assert str(caught.value) == message
+
+
+def test_an_episode_keeps_the_fingerprint_of_the_request_that_used_its_idempotency_key(harness):
+    podcast = harness.new_podcast()
+    first, _ = harness.store.create_episode(
+        podcast_id=podcast.id, language="en", format="dialogue", window=WINDOW,
+        idempotency_key="k-fp", request_fingerprint="a" * 64,
+    )
+    again, created = harness.store.create_episode(
+        podcast_id=podcast.id, language="en", format="dialogue", window=WINDOW,
+        idempotency_key="k-fp", request_fingerprint="b" * 64,
+    )
+    assert first.request_fingerprint == "a" * 64
+    assert (again.id, created, again.request_fingerprint) == (first.id, False, "a" * 64)
+    assert harness.store.get_episode(first.id).request_fingerprint == "a" * 64

@@ -207,18 +207,26 @@ def test_invalid_console_input_fails_with_invalid_input_and_writes_nothing(engin
     assert states == ["IsolateInput", "ValidateEpisode", "MarkFailed", "EpisodeFailed"]
 
 
-def test_window_without_messages_fails_the_episode_as_no_content(engine, services, small_export, podcast_for):
+def test_window_without_messages_skips_the_episode_as_nothing_new_and_the_execution_succeeds(
+        engine, services, small_export, podcast_for):
     podcast = podcast_for(small_export)
 
-    description, _ = run(
+    description, states = run(
         engine, {"podcast_id": podcast.id, "start_date": "2020-01-01", "end_date": "2020-01-31"})
 
-    assert description["status"] == "FAILED"
-    assert description["error"] == "NoContent"
+    # Nothing new is no failure: no Fail state, so no failure alarm pages anyone.
+    assert description["status"] == "SUCCEEDED", (description.get("error"), description.get("cause"))
+    assert states == ["IsolateInput", "ValidateEpisode", "ContentAlreadyCollected", "CollectContent",
+                      "MarkSkipped", "EpisodeSkipped"]
     episode_id = next(p for n, p in engine.invocations if n == "collect_content")["episode"]["episode_id"]
     episode = services.episodes.get_episode(episode_id)
-    assert episode.status == "failed"
-    assert episode.cause.startswith("no_content")
+    assert (episode.status, episode.outcome, episode.error) == ("skipped", "nothing_new", None)
+    assert episode.cause == "no message in the window"
+    assert episode.audio_key is None and episode.content_key is None
+    history = services.episodes.history(episode_id)
+    assert [h["to_status"] for h in history] == ["pending", "skipped"]
+    assert history[-1]["detail"] == "nothing_new: no message in the window"
+    assert "mark_failed" not in invoked(engine)
 
 
 def test_hebrew_export_end_to_end(engine, services, podcast_for):
@@ -417,6 +425,9 @@ def test_a_segment_that_fails_for_good_fails_the_episode_and_a_retry_redoes_only
     from tests.conftest import API_KEY
 
     podcast = podcast_for(small_export)
+    # The same export as a second podcast: a second episode of the first would start where its
+    # first episode ended (a series never repeats a story), with nothing new.
+    twin = podcast_for(small_export, podcast_id="twin-podcast")
     real = services.speech_for("en")
     flaky = None
 
@@ -434,7 +445,7 @@ def test_a_segment_that_fails_for_good_fails_the_episode_and_a_retry_redoes_only
         flaky = FailingSegments(real, [texts[1]])
         services.speech_for = speech_for
 
-        started = client.http.post(f"/podcasts/{podcast.id}/episodes", headers=headers, body="{}").json_body
+        started = client.http.post(f"/podcasts/{twin.id}/episodes", headers=headers, body="{}").json_body
         description = engine.wait(started["execution_arn"], timeout=120)
         assert description["status"] == "FAILED"
         episode = services.episodes.get_episode(started["episode_id"])

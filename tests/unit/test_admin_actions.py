@@ -36,7 +36,7 @@ class RecordingStarter:
 def episodes(tmp_path):
     store = SqliteEpisodeStore(str(tmp_path / "podcasto.db"))
     store.put_podcast(Podcast(id="news", title="News", language="he", format="narrator",
-                              sources=["@news"], days_back=3))
+                              sources=["@podcasto_news"], days_back=3))
     return store
 
 
@@ -197,10 +197,10 @@ def test_an_episode_without_audio_has_no_urls(admin, episodes):
     assert (view["audio_url"], view["transcript_url"], view["duration_seconds"]) == (None, None, None)
 
 
-def test_podcasts_are_listed_whole(admin, episodes):
+def test_podcasts_are_listed(admin, episodes):
     status, body = admin.list_podcasts()
     assert status == 200
-    assert body == {"podcasts": [episodes.get_podcast("news").to_json()]}
+    assert [p["id"] for p in body["podcasts"]] == ["news"]
 
 
 def test_the_window_the_request_names_is_the_episodes(admin, episodes):

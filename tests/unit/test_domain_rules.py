@@ -25,8 +25,9 @@ from chalicelib.domain import (
 )
 from chalicelib.errors import InvalidInput
 
-STATUSES = ["pending", "content_collected", "processing", "completed", "failed"]
+STATUSES = ["pending", "content_collected", "processing", "completed", "failed", "skipped"]
 LEGAL = {
+    ("pending", "skipped"),
     ("pending", "content_collected"),
     ("content_collected", "processing"),
     ("processing", "completed"),

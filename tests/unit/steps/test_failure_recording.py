@@ -35,7 +35,7 @@ OTHER = f"{MACHINE}:episode-a2"
 @pytest.fixture
 def episodes(tmp_path):
     store = SqliteEpisodeStore(str(tmp_path / "podcasto.db"))
-    store.put_podcast(Podcast(id="news", title="News"))
+    store.put_podcast(Podcast(id="news", title="News", sources=["@podcasto_news"]))
     return store
 
 

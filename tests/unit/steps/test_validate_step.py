@@ -21,8 +21,9 @@ EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:podcasto:console-1"
 @pytest.fixture
 def episodes(tmp_path):
     store = SqliteEpisodeStore(str(tmp_path / "podcasto.db"))
-    store.put_podcast(Podcast(id="news", title="News", language="he", format="narrator", days_back=2))
-    store.put_podcast(Podcast(id="open", title="Everything", days_back=None))
+    store.put_podcast(Podcast(id="news", title="News", language="he", format="narrator", days_back=2,
+                              sources=["@podcasto_news"]))
+    store.put_podcast(Podcast(id="open", title="Everything", days_back=None, sources=["@podcasto_open"]))
     return store
 
 
