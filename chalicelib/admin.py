@@ -174,7 +174,7 @@ class Admin:
     ) -> tuple[int, dict]:
         podcast_id = validate_podcast_id(podcast_id)
         request = parse_episode_request(body, podcast_id=podcast_id, allowed=BODY_FIELDS)
-        if idempotency_key is not None and not _IDEMPOTENCY_KEY_RE.match(idempotency_key):
+        if idempotency_key is not None and not _IDEMPOTENCY_KEY_RE.fullmatch(idempotency_key):
             raise InvalidInput("the Idempotency-Key header must be 1-128 printable ASCII characters")
         podcast = self._podcast(podcast_id)
         if podcast.archived_at is not None:

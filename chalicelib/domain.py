@@ -61,7 +61,8 @@ def is_legal_transition(current: str, to: str, *, retry: bool = False) -> bool:
 
 def validate_podcast_id(value: object, field: str = "podcast_id") -> str:
     """Podcast ids become S3 key parts and query values: letters, digits, ``-`` and ``_`` only."""
-    if not isinstance(value, str) or not _ID_RE.match(value):
+    # fullmatch: with match, "$" also matches before a trailing newline ("demo\n" passed).
+    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
         raise InvalidInput(
             f"{field} must be 1-64 characters of letters, digits, '-' or '_' "
             "(starting with a letter or digit)"

@@ -102,6 +102,12 @@ def _compress_sleeps(scale: float) -> None:
 
     class _ScaledTime:
         def sleep(self, seconds: float) -> None:
+            engine = _active
+            if engine is not None:
+                # What the Retry asked for and what was slept: tests read the compression here
+                # rather than from a wall clock that a loaded machine stretches.
+                with engine._lock:
+                    engine.backoff_sleeps.append((seconds, seconds * scale))
             time.sleep(seconds * scale)
 
         def __getattr__(self, name):
@@ -197,6 +203,8 @@ class LocalEngine:
         self.state_machine_arn = ""
         self.state_machine_arns: list[str] = []
         self.delivered_events: list[dict] = []  # execution-status events handed to the app
+        # (seconds a Retry's backoff asked for, seconds slept) for each backoff, in order.
+        self.backoff_sleeps: list[tuple[float, float]] = []
         self._watcher: threading.Thread | None = None
         self._stopping = threading.Event()
 

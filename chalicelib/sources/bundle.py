@@ -167,44 +167,46 @@ def _skip_entry(skipped: dict) -> dict:
 
 
 def _fit(bundle: dict, kept: list[Message], max_bytes: int) -> None:
-    """Drop the oldest messages (``over_size``) until the serialised bundle fits ``max_bytes``."""
-    messages = bundle["messages"]
-    filtered = bundle["filtered"]
+    """Drop the fewest oldest messages (``over_size``) for the serialised bundle to fit ``max_bytes``."""
+    messages, filtered = bundle["messages"], bundle["filtered"]
 
-    def measure() -> int:
-        bundle["counts"] = {
+    def arranged(drop: int) -> dict:
+        """The bundle with its ``drop`` oldest messages moved to ``filtered``."""
+        dropped = [{"id": m.id, "channel": m.channel, "reason": "over_size"} for m in kept[:drop]]
+        trial = {**bundle, "messages": messages[drop:], "filtered": filtered + dropped}
+        trial["counts"] = {
             "collected": len(messages) + len(filtered),
-            "kept": len(messages),
-            "filtered": len(filtered),
+            "kept": len(messages) - drop,
+            "filtered": len(filtered) + drop,
         }
-        return len(bundle_json_bytes(bundle))
+        return trial
 
-    size = measure()
-    if size <= max_bytes:
-        return
-    # Estimate how many to drop from per-message sizes (one serialisation, not one per drop),
-    # then confirm; the count fields' digits can still move the total by a few bytes.
-    cost = [len(bundle_json_bytes(j)) + 1 for j in messages]
-    drop_count, excess = 0, size - max_bytes
-    while excess > 0 and drop_count < len(messages):
-        entry = {"id": kept[drop_count].id, "channel": kept[drop_count].channel,
-                 "reason": "over_size"}
-        excess -= cost[drop_count] - (len(bundle_json_bytes(entry)) + 1)
-        drop_count += 1
-    while True:
-        for m in kept[:drop_count]:
-            filtered.append({"id": m.id, "channel": m.channel, "reason": "over_size"})
-        del messages[:drop_count]
-        del kept[:drop_count]
-        size = measure()
-        if size <= max_bytes:
-            return
-        if not messages:
-            raise SourceFailed(
-                f"the content bundle needs {size} bytes without any message, over the "
-                f"{max_bytes}-byte limit; raise max_bytes or narrow the window"
-            )
-        drop_count = 1
+    def size(drop: int) -> int:
+        return len(bundle_json_bytes(arranged(drop)))
+
+    drop = 0
+    whole = size(0)
+    if whole > max_bytes:
+        # Estimate how many to drop from per-message sizes (one serialisation of each message,
+        # not one of the whole bundle per drop), then correct it by measuring: separators and
+        # the counts' digits move the total by a few bytes either way, and one byte too many
+        # in the estimate must not cost a message.
+        cost = [len(bundle_json_bytes(j)) + 1 for j in messages]
+        excess = whole - max_bytes
+        while excess > 0 and drop < len(messages):
+            entry = {"id": kept[drop].id, "channel": kept[drop].channel, "reason": "over_size"}
+            excess -= cost[drop] - (len(bundle_json_bytes(entry)) + 1)
+            drop += 1
+        while drop > 0 and size(drop - 1) <= max_bytes:
+            drop -= 1
+        while (needed := size(drop)) > max_bytes:
+            if drop == len(messages):
+                raise SourceFailed(
+                    f"the content bundle needs {needed} bytes without any message, over the "
+                    f"{max_bytes}-byte limit; raise max_bytes or narrow the window"
+                )
+            drop += 1
+    bundle.update(arranged(drop))
 
 
 def _normalise_domains(domains: Iterable[str]) -> tuple[str, ...]:

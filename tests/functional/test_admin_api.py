@@ -316,14 +316,22 @@ def test_timed_out_execution_leaves_the_episode_failed_with_the_reason(client, e
     services.writer = writer = BlockingWriter(services.writer)
     episode, _ = services.episodes.create_episode(
         podcast_id=podcast.id, language="en", format="dialogue", window=Window(None, None))
+    # Bound to its execution before it starts, as the admin API does: wherever the timeout
+    # finds the execution on a slow machine, the reconciler knows the episode is its own.
+    arn = short.replace(":stateMachine:", ":execution:") + ":timeout-test"
+    services.episodes.claim(episode.id, arn)
 
-    arn = engine.start_execution(
-        {"podcast_id": podcast.id, "episode_id": episode.id}, name="timeout-test", state_machine_arn=short)
-    assert writer.entered.wait(30)
-    threading.Timer(2.0, writer.release.set).start()  # moto ends the execution once the task returns
-    assert engine.wait(arn, timeout=30)["status"] == "TIMED_OUT"
-    engine.wait_for_event(arn)
+    assert engine.start_execution(
+        {"podcast_id": podcast.id, "episode_id": episode.id}, name="timeout-test", state_machine_arn=short) == arn
+    try:
+        # The writer holds WriteScript until released: the execution can only end by its timeout,
+        # which moto records while the task is still running.
+        assert engine.wait(arn, timeout=30)["status"] == "TIMED_OUT"
+    finally:
+        writer.release.set()
+    event = engine.wait_for_event(arn)
 
+    assert event["detail"]["status"] == "TIMED_OUT"
     reconciled = services.episodes.get_episode(episode.id)
     assert reconciled.status == "failed"
     assert reconciled.error == "States.Timeout"

@@ -122,3 +122,65 @@ def test_a_window_survives_its_json_form():
     window = window_from_request(start_date="2026-11-01T08:00:00+02:00", end_date="2026-11-07")
     assert window.to_json() == {"start": "2026-11-01T06:00:00Z", "end": "2026-11-08T00:00:00Z"}
     assert Window.from_json(window.to_json()) == window
+
+
+# --- exact limits and messages -----------------------------------------------------------------
+
+def test_days_back_of_exactly_the_maximum_is_accepted():
+    window = window_from_request(days_back=MAX_WINDOW_DAYS, now=at(2026, 11, 7))
+    assert window.end - window.start == timedelta(days=MAX_WINDOW_DAYS)
+
+
+def test_dates_spanning_exactly_the_maximum_are_accepted_and_a_microsecond_more_is_not():
+    start = at(2025, 1, 1)
+    end = start + timedelta(days=MAX_WINDOW_DAYS)
+    assert window_from_request(start_date=start.isoformat(), end_date=end.isoformat()) == Window(start, end)
+    with pytest.raises(InvalidInput, match="^the window from start_date to end_date exceeds 366 days$"):
+        window_from_request(start_date=start.isoformat(), end_date=(end + ONE_US).isoformat())
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"days_back": 3, "end_date": "2026-11-01"}, "days_back cannot be combined with start_date/end_date"),
+        ({"days_back": "7"}, "days_back must be a whole number of days"),
+        ({"days_back": 0}, "days_back must be between 1 and 366"),
+        ({"start_date": "2026-11-07", "end_date": "2026-11-06"}, "end_date must be after start_date"),
+        ({"start_date": 20261107}, "start_date must be a date (YYYY-MM-DD) or an ISO-8601 timestamp"),
+        ({"end_date": "soon"}, "end_date must be a date (YYYY-MM-DD) or an ISO-8601 timestamp"),
+        ({"end_date": ""}, "end_date must be a date (YYYY-MM-DD) or an ISO-8601 timestamp"),
+    ],
+)
+def test_each_refusal_says_exactly_what_is_wrong(fields, message):
+    with pytest.raises(InvalidInput) as caught:
+        window_from_request(now=at(2026, 11, 7), **fields)
+    assert str(caught.value) == message
+
+
+def test_a_stored_windows_bad_moment_names_the_window_field():
+    with pytest.raises(InvalidInput, match="^window.start must be a date"):
+        Window.from_json({"start": "soon"})
+    with pytest.raises(InvalidInput, match="^window.end must be a date"):
+        Window.from_json({"end": "soon"})
+    assert Window.from_json(None) == Window.from_json({}) == Window(None, None)
+
+
+@pytest.fixture
+def jerusalem_clock(monkeypatch):
+    """A laptop whose local time is not UTC: naive times must still be read as UTC."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Jerusalem")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_on_a_machine_in_another_time_zone_windows_are_still_utc(jerusalem_clock):
+    assert parse_moment("2026-11-07T10:00:00", "start_date") == at(2026, 11, 7, 10)
+    moment = parse_moment("2026-11-07T10:00:00+03:00", "start_date")
+    assert moment == at(2026, 11, 7, 7) and moment.utcoffset() == timedelta(0)
+    window = window_from_request(days_back=1, now=datetime(2026, 11, 7, 12, tzinfo=timezone(timedelta(hours=2))))
+    assert window.end.utcoffset() == timedelta(0) and window.end == at(2026, 11, 7, 10)
+    assert window_from_request(days_back=1).end.utcoffset() == timedelta(0)

@@ -95,6 +95,19 @@ def test_sparse_speech_with_long_pauses_is_accepted():
     assert check_segment(audio, RATE, TEXT) == pytest.approx(4.0)
 
 
+def test_exactly_ninety_percent_silent_frames_is_accepted_and_one_frame_more_is_silent():
+    # "more than 90% below -50 dBFS" is rejected: 90% itself passes. 20 ms frames at 8 kHz.
+    rate, frame = 8000, 160
+    loud = array("h", [8000, -8000] * (frame // 2)).tobytes()
+    quiet = bytes(2 * frame)
+    text = "one two three"  # needs ~1.1 s at 165 wpm: 100 frames (2 s) are not truncated
+
+    assert silent_share(loud * 10 + quiet * 90, rate) == 0.9
+    assert check_segment(loud * 10 + quiet * 90, rate, text) == 2.0
+    with pytest.raises(AudioRejected, match="silent: 91% of 20 ms frames are below -50 dBFS"):
+        check_segment(loud * 9 + quiet * 91, rate, text)
+
+
 def test_dbfs_rms_of_known_signals():
     assert dbfs_rms(b"") == -math.inf
     assert dbfs_rms(zeros(0.1)) == -math.inf
@@ -132,3 +145,52 @@ def test_fast_silence_count_matches_plain_rms_per_frame(runs):
     pcm = values.tobytes()
 
     assert silent_share(pcm, RATE) == naive_silent_share(pcm)
+
+
+def frames(*amplitudes: int, size: int = 160) -> bytes:
+    """One 20 ms frame at 8 kHz per amplitude: every sample of the frame at that amplitude."""
+    return b"".join(array("h", [a] * size).tobytes() for a in amplitudes)
+
+
+def spike(height: int, size: int = 160) -> bytes:
+    """A frame of silence but for one sample."""
+    return array("h", [height] + [0] * (size - 1)).tobytes()
+
+
+def test_a_frame_is_silent_when_its_rms_is_below_minus_50_dbfs_whatever_its_peak():
+    # -50 dBFS is an RMS of 103.6. A steady 103 is below it, a steady 104 above; a lone spike of
+    # 1000 in a frame is an RMS of 79 (silent), of 2000 an RMS of 158 (not).
+    assert silent_share(frames(103), 8000) == 1.0
+    assert silent_share(frames(90), 8000) == 1.0
+    assert silent_share(frames(50), 8000) == 1.0
+    assert silent_share(frames(104), 8000) == 0.0
+    assert silent_share(frames(-104), 8000) == 0.0
+    assert silent_share(spike(1000), 8000) == 1.0
+    assert silent_share(spike(2000), 8000) == 0.0
+
+
+def test_the_share_counts_each_silent_frame_once():
+    assert silent_share(frames(0, 5000, 0, 0), 8000) == 0.75
+    assert silent_share(frames(5000, 0, 5000, 5000, 5000), 8000) == 0.2
+    assert silent_share(b"", 8000) == 1.0
+
+
+def test_at_a_rate_under_50_hz_a_frame_is_one_sample():
+    assert silent_share(array("h", [0, 0, 5000, 0]).tobytes(), 40) == 0.75
+
+
+def test_an_odd_trailing_byte_is_ignored():
+    assert silent_share(frames(5000) + b"\x7f", 8000) == 0.0
+    assert dbfs_rms(b"\x00\x40\x01") == pytest.approx(20 * math.log10(16384 / 32768))
+
+
+def test_the_default_speaking_rate_is_165_words_a_minute():
+    # 11 words at 165 words a minute need 4.0 s; under 30% of that (1.2 s) is truncated.
+    rate = 1000
+    check_segment(tone_at(1.201, rate), rate, TEXT)
+    with pytest.raises(AudioRejected, match="truncated: 1.20 s of audio for 11 words, which need about 4.00 s at 165 words per minute"):
+        check_segment(tone_at(1.195, rate), rate, TEXT)
+
+
+def tone_at(seconds: float, rate: int) -> bytes:
+    return array("h", (int(8000 * math.sin(2 * math.pi * 220 * i / rate)) for i in range(round(seconds * rate)))).tobytes()

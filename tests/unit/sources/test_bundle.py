@@ -1,4 +1,5 @@
 """build_bundle: one test per filter reason, and the invariants every bundle keeps."""
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -6,7 +7,7 @@ import pytest
 from chalicelib.domain import Window
 from chalicelib.errors import SourceFailed
 from chalicelib.sources.base import Collection, Media, Message
-from chalicelib.sources.bundle import SCHEMA_VERSION, build_bundle, bundle_json_bytes
+from chalicelib.sources.bundle import SCHEMA_VERSION, build_bundle, bundle_json_bytes, message_to_json
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
 OPEN = Window(start=None, end=None)
@@ -79,6 +80,13 @@ def test_text_under_min_text_length_is_too_short_unless_it_carries_media():
                        min_text_length=5)
     assert kept(bundle) == [("@news", 2), ("@news", 3)]
     assert reasons(bundle) == [("@news", 1, "too_short")]
+
+
+def test_text_of_exactly_min_text_length_is_kept_and_one_character_less_is_too_short():
+    # "shorter than MIN_TEXT_LENGTH characters", counted after surrounding spaces are stripped.
+    bundle = bundle_of([msg(1, "  12345 "), msg(2, "1234")], min_text_length=5)
+    assert kept(bundle) == [("@news", 1)]
+    assert reasons(bundle) == [("@news", 2, "too_short")]
 
 
 def test_a_link_to_a_blocked_domain_or_its_subdomain_is_blocked_domain():
@@ -160,3 +168,105 @@ def test_a_photo_key_is_named_in_photo_media_entries_and_counts_against_max_byte
     assert all(m["media"]["key"] == f"podcasts/pod/ep/media/news-{m['id']}.jpg"
                for m in bundle["messages"] if m["media"]["type"] == "photo")
     assert "key" not in bundle["messages"][-1]["media"]  # only photos get a key
+
+
+def test_the_bundle_is_the_documented_schema_serialised_compactly_in_utf8():
+    message = Message(id=7, channel="@news", date=datetime(2026, 3, 1, 10, 30, tzinfo=timezone(timedelta(hours=2))),
+                      text="שלום, world", links=("https://example.org/a",), reply_to=5, forwarded_from="@other",
+                      edited=datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc), views=120, forwards=3,
+                      media=Media("photo", {"width": 10}))
+    plain = msg(8, "plain words")
+    window = Window(start=datetime(2026, 3, 1, tzinfo=timezone.utc), end=None)
+    collection = Collection(channels=["@news"], messages=[plain, message])
+
+    bundle = build_bundle(collection, podcast_id="pod", episode_id="ep", window=window, title="Weekly")
+
+    assert bundle == {
+        "schema_version": 1, "podcast_id": "pod", "episode_id": "ep", "title": "Weekly",
+        "window": {"start": "2026-03-01T00:00:00Z", "end": None}, "channels": ["@news"],
+        "counts": {"collected": 2, "kept": 2, "filtered": 0}, "filtered": [],
+        "messages": [
+            {"id": 8, "channel": "@news", "date": "2026-03-01T00:08:00Z", "text": "plain words", "links": [],
+             "reply_to": None, "forwarded_from": None, "edited": None, "views": None, "forwards": None,
+             "media": None},
+            {"id": 7, "channel": "@news", "date": "2026-03-01T08:30:00Z", "text": "שלום, world",
+             "links": ["https://example.org/a"], "reply_to": 5, "forwarded_from": "@other",
+             "edited": "2026-03-01T09:00:00Z", "views": 120, "forwards": 3, "media": {"type": "photo", "width": 10}},
+        ],
+    }
+    data = bundle_json_bytes(bundle)
+    assert data == json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    assert "שלום".encode("utf-8") in data and b'"schema_version":1,' in data
+
+
+def test_a_bundle_of_exactly_max_bytes_keeps_everything():
+    messages = [msg(n, f"post number {n}") for n in range(1, 4)]
+    whole = len(bundle_json_bytes(bundle_of(messages)))
+    assert kept(bundle_of(messages, max_bytes=whole)) == [("@news", 1), ("@news", 2), ("@news", 3)]
+
+
+def test_over_max_bytes_exactly_the_fewest_oldest_messages_go():
+    # Whatever the limit, the bundle fits it, and putting back the newest message dropped would
+    # not: the estimate never drops one message too many.
+    # Twelve, so the count of filtered entries passes from one digit to two on the way.
+    messages = [msg(n, f"post {n} " + "x" * (n * 7 % 23)) for n in range(1, 13)]
+    smallest = len(bundle_json_bytes(bundle_of(messages[-1:]))) - 20
+    whole = len(bundle_json_bytes(bundle_of(messages)))
+    for limit in range(smallest, whole + 1):
+        try:
+            bundle = bundle_of(messages, max_bytes=limit)
+        except SourceFailed as exc:  # only when even the bundle without any message is too big
+            assert "without any message" in str(exc)
+            continue
+        assert len(bundle_json_bytes(bundle)) <= limit
+        dropped = [f for f in bundle["filtered"] if f["reason"] == "over_size"]
+        assert [f["id"] for f in dropped] == list(range(1, len(dropped) + 1))
+        assert all(set(f) == {"id", "channel", "reason"} and f["channel"] == "@news" for f in dropped)
+        if dropped:
+            back = dict(bundle, filtered=bundle["filtered"][:-1],
+                        messages=[message_to_json(messages[len(dropped) - 1])] + bundle["messages"])
+            back["counts"] = {"collected": 12, "kept": len(back["messages"]), "filtered": len(back["filtered"])}
+            assert len(bundle_json_bytes(back)) > limit, limit
+
+
+def test_max_messages_zero_keeps_nothing_and_a_negative_cap_is_no_cap():
+    messages = [msg(n, f"post number {n}") for n in range(1, 4)]
+    assert kept(bundle_of(messages, max_messages=0)) == []
+    assert kept(bundle_of(messages, max_messages=-1)) == [("@news", 1), ("@news", 2), ("@news", 3)]
+    assert reasons(bundle_of(messages, max_messages=3)) == []
+
+
+def test_the_defaults_are_the_documented_settings_defaults():
+    # MAX_MESSAGES 2000, MAX_BUNDLE_BYTES 5000000 (the README's configuration table).
+    messages = [msg(n, f"post number {n}") for n in range(1, 2002)]
+    assert reasons(bundle_of(messages)) == [("@news", 1, "over_cap")]
+    one = [msg(1, "x")]
+    overhead = len(bundle_json_bytes(bundle_of(one)))
+    big = [msg(1, "x" * (5_000_000 - overhead + 1))]
+    assert len(bundle_json_bytes(bundle_of(big))) == 5_000_000
+    big = [msg(1, "x" * (5_000_000 - overhead + 2))]
+    assert reasons(bundle_of(big)) == [("@news", 1, "over_size")]
+
+
+def test_a_link_without_a_scheme_to_a_blocked_domain_is_blocked():
+    bundle = bundle_of([msg(1, "a", links=("spam.example/offer",)), msg(2, "b", links=("ham.example/x",))],
+                       blocked_domains=["spam.example"])
+    assert reasons(bundle) == [("@news", 1, "blocked_domain")]
+
+
+@pytest.mark.parametrize("domain", ["Spam.Example.", ".spam.example", "*.spam.example", " spam.example "])
+def test_blocked_domains_are_written_in_any_usual_way(domain):
+    bundle = bundle_of([msg(1, "a", links=("https://www.spam.example/offer",)), msg(2, "b")],
+                       blocked_domains=[domain, "", "  "])
+    assert reasons(bundle) == [("@news", 1, "blocked_domain")]
+
+
+def test_a_link_with_no_host_or_that_cannot_be_parsed_blocks_nothing():
+    bundle = bundle_of([msg(1, "a", links=("https://",)), msg(2, "b", links=("http://[::1",))],
+                       blocked_domains=["spam.example"])
+    assert kept(bundle) == [("@news", 1), ("@news", 2)]
+
+
+def test_texts_differing_only_in_spacing_are_duplicates_but_not_texts_differing_in_words():
+    bundle = bundle_of([msg(1, "release  notes\tout"), msg(2, "release notes out"), msg(3, "releasenotes out")])
+    assert reasons(bundle) == [("@news", 2, "duplicate_text")]

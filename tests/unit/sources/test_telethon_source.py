@@ -277,6 +277,26 @@ def test_a_long_flood_wait_is_source_unavailable_saying_how_long():
     assert double.calls[-1] == ("disconnect",)
 
 
+def test_a_flood_wait_of_exactly_the_maximum_is_slept():
+    double = TelegramDouble([NEWS], {NEWS.id: hourly_posts(NEWS.id, 5)},
+                            flood_after={NEWS.id: [(2, 30)]})
+    sleeps = Sleeps()
+    collection = source(double, sleep=sleeps, flood_wait_max_seconds=30).collect(OPEN)
+    assert sleeps == [30]
+    assert [m.id for m in collection.messages] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("method", ["connect", "is_user_authorized"])
+def test_a_flood_wait_before_any_channel_is_read_is_source_unavailable_for_step_functions(method):
+    # Telegram's "slow down" while logging in is transient: retried with the state machine's
+    # backoff, never recorded as a source that failed for good.
+    double = TelegramDouble([NEWS], {NEWS.id: hourly_posts(NEWS.id, 1)},
+                            fail_on={method: [errors.FloodWaitError(request=None, capture=300)]})
+    with pytest.raises(SourceUnavailable, match="Telegram asked us to slow down"):
+        source(double).collect(OPEN)
+    assert double.calls[-1] == ("disconnect",)
+
+
 def test_at_most_three_flood_sleeps_per_channel():
     double = TelegramDouble([NEWS], {NEWS.id: hourly_posts(NEWS.id, 5)},
                             flood_after={NEWS.id: [(0, 1), (0, 1), (0, 1), (0, 1)]})

@@ -254,3 +254,43 @@ def test_a_segment_that_is_not_a_wav_file_is_refused_naming_it():
     objects.data["podcasts/p/e/segments/1.wav"] = b"<html>not audio</html>"
     with pytest.raises(AudioRejected, match="segment 1 is not a readable WAV"):
         stitch_audio({"script_key": "podcasts/p/e/script.json"}, objects=objects)
+
+
+def test_each_step_answers_exactly_what_the_next_state_reads_and_stores_each_object_typed():
+    objects, speech = MemoryObjects(), ToneSpeech()
+    script_document(objects, TEXTS)
+
+    made = synthesize_all(objects, speech, 3)
+    cached = synthesize_all(objects, speech, 1)
+    result = stitch_audio({"script_key": "podcasts/p/e/script.json"}, objects=objects)
+
+    with wave.open(io.BytesIO(objects.data["podcasts/p/e/segments/0.wav"])) as wav:
+        first_seconds = wav.getnframes() / RATE
+    assert made[0] == {"index": 0, "seconds": round(first_seconds, 3), "cached": False}
+    assert [m["index"] for m in made] == [0, 1, 2]
+    assert cached == [{"index": 0, "seconds": None, "cached": True}]
+    assert result == {
+        "audio_key": "podcasts/p/e/audio/podcast.mp3", "transcript_key": "podcasts/p/e/audio/transcript.txt",
+        "captions_key": "podcasts/p/e/audio/captions.vtt", "duration_seconds": round(result["duration_seconds"], 3),
+        "segments": 3}
+    assert {key: objects.types[key] for key in objects.types if "/segments/" not in key or key.endswith("0.wav")} == {
+        "podcasts/p/e/script.json": "application/json",
+        "podcasts/p/e/segments/0.wav": "audio/wav",
+        "podcasts/p/e/audio/podcast.mp3": "audio/mpeg",
+        "podcasts/p/e/audio/transcript.txt": "text/plain; charset=utf-8",
+        "podcasts/p/e/audio/transcript.json": "application/json; charset=utf-8",
+        "podcasts/p/e/audio/captions.vtt": "text/vtt; charset=utf-8",
+    }
+
+
+def test_hebrew_transcripts_and_captions_are_stored_as_utf8_text():
+    objects, speech = MemoryObjects(), ToneSpeech()
+    script_document(objects, [(0, "דנה", "host_a", "שלום לכולם וברוכים הבאים."), (1, "Maya", "host_b", "Hello.")])
+    synthesize_all(objects, speech, 2)
+
+    result = stitch_audio({"script_key": "podcasts/p/e/script.json"}, objects=objects)
+
+    assert objects.data[result["transcript_key"]].decode("utf-8").startswith("דנה: שלום")
+    assert "<v דנה>".encode("utf-8") in objects.data[result["captions_key"]]
+    assert "שלום".encode("utf-8") in objects.data["podcasts/p/e/audio/transcript.json"]
+

@@ -91,6 +91,44 @@ def test_no_photo_is_fetched_for_a_window_with_no_content(episodes):
     assert double.downloads == []
 
 
+def test_the_bundle_is_stored_as_utf8_json_under_the_episodes_content_key(episodes):
+    objects = MemoryObjects()
+    double = TelegramDouble([NEWS], {NEWS.id: history()}, photos={(NEWS.id, 2): b"\xff\xd8jpeg-2"})
+    episode, _ = episodes.create_episode(podcast_id="news", language="en", format="dialogue",
+                                         window=Window(None, None))
+
+    # Photos stay off unless asked for, even from a source that can give them.
+    result = collect_content(
+        {"episode": {"podcast_id": "news", "episode_id": episode.id}}, episodes=episodes, objects=objects,
+        source_for=lambda podcast: TelethonSource(lambda: double, podcast.sources, sleep=lambda s: None),
+        bundle_limits={**LIMITS, "max_messages": 2},
+    )
+
+    key = content_key("news", episode.id)
+    assert result == {**objects.head(key).to_json(), "messages": 2}
+    assert objects.types[key] == "application/json; charset=utf-8"
+    bundle = json.loads(objects.data[key])
+    assert (bundle["podcast_id"], bundle["episode_id"], bundle["title"]) == ("news", episode.id, "News")
+    assert [m["id"] for m in bundle["messages"]] == [2, 3]  # the limits given were applied
+    assert double.downloads == [] and list(objects.data) == [key]
+
+
+def test_no_content_says_how_many_messages_were_collected_and_why_each_was_filtered(episodes):
+    objects = MemoryObjects()
+    double = TelegramDouble([NEWS], {NEWS.id: [post(NEWS.id, 1, T0, "short"), post(NEWS.id, 2, T0, "tiny")]})
+    episode, _ = episodes.create_episode(podcast_id="news", language="en", format="dialogue",
+                                         window=Window(None, None))
+
+    with pytest.raises(NoContent) as caught:
+        collect_content(
+            {"episode": {"podcast_id": "news", "episode_id": episode.id}}, episodes=episodes, objects=objects,
+            source_for=lambda podcast: TelethonSource(lambda: double, podcast.sources, sleep=lambda s: None),
+            bundle_limits={**LIMITS, "min_text_length": 10},
+        )
+    assert str(caught.value) == "no usable message in the window: 2 collected, all filtered (too_short 2)"
+    assert objects.data == {}
+
+
 # --- never a repeat ------------------------------------------------------------------------------
 def complete(episodes, episode_id):
     for expected, to in (("pending", "content_collected"), ("content_collected", "processing"),

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from chalicelib.audio.base import SpeechPlan
-from chalicelib.domain import Window
-from chalicelib.errors import ScriptRejected
-from chalicelib.script.base import Script, Speaker, Turn
+from chalicelib.domain import Window, segment_audio_key
+from chalicelib.errors import ContentNotReady, ScriptRejected
+from chalicelib.script.base import Host, Script, Speaker, Turn
 from chalicelib.steps.script import write_script
 from chalicelib.stores.episodes import Podcast
 from chalicelib.stores.sqlite_store import SqliteEpisodeStore
@@ -27,7 +27,8 @@ class FixedWriter:
         self.turns, self.asked, self.enough_material = turns, [], enough_material
 
     def write(self, bundle, *, title, language, format, hosts, target_seconds=None):
-        self.asked.append({"title": title, "language": language, "target_seconds": target_seconds})
+        self.asked.append({"title": title, "language": language, "target_seconds": target_seconds,
+                           "format": format, "hosts": hosts, "bundle": bundle})
         # Like the real writers, it says whether the window had enough material for the target:
         # two short messages do not, so only the target's upper bound applies.
         return Script(language=language, format=format, speakers=SPEAKERS, turns=list(self.turns),
@@ -121,6 +122,72 @@ def test_the_same_text_voice_and_model_give_the_same_segment_key_and_another_mod
     other = json.loads(objects.data[run(setup, FixedWriter(turns), model="espeak-ng rate=200")["script_key"]]
                        )["segments"][0]["key"]
     assert first == again != other
+
+
+def test_the_bundle_is_read_only_as_the_etag_collection_stored_never_a_later_rewrite(setup):
+    # WaitForContent proved this ETag readable; another object under the same key (a rewrite by
+    # another execution, a stale replica) must not be scripted in its place.
+    episodes, objects, event = setup
+    objects.put(event["content"]["key"], json.dumps({**BUNDLE, "messages": []}).encode(),
+                content_type="application/json")
+    writer = FixedWriter([Turn("Alex", "Release two point oh shipped.", (7,))])
+
+    with pytest.raises(ContentNotReady):
+        run(setup, writer)
+    assert writer.asked == []
+    assert not [k for k in objects.data if k.endswith("script.json")]
+
+
+def test_the_stored_document_is_everything_synthesis_and_stitching_read(tmp_path):
+    episodes = SqliteEpisodeStore(str(tmp_path / "store.db"))
+    episodes.put_podcast(Podcast(id="p", title="Hebdo «é»", sources=[{"export": "x"}], days_back=None,
+                                 hosts=[{"name": "Alex", "role": "host"}, {"name": "Maya"}]))
+    episode, _ = episodes.create_episode(podcast_id="p", language="he", format="narrator",
+                                         window=Window(None, None))
+    objects = MemoryObjects()
+    stored = objects.put("podcasts/p/e/content.json", json.dumps(BUNDLE).encode(), content_type="application/json")
+    event = {"episode": {"episode_id": episode.id, "podcast_id": "p"},
+             "content": {"key": stored.key, "etag": stored.etag}}
+    writer = FixedWriter([Turn("Alex", "גרסה שתיים יצאה השבוע. שנים עשר אנשים עזרו.", (7, 8)),
+                          Turn("Maya", "שלום.", (8,))])
+
+    result = write_script(event, episodes=episodes, objects=objects, writer=writer,
+                          speech_plan=lambda language, podcast: SpeechPlan("gemini", "tts-1", 30), concurrency=2)
+
+    key = f"podcasts/p/{episode.id}/script.json"
+    assert result == {"script_key": key, "segments": [0, 1, 2], "max_concurrency": 2, "provider": "gemini",
+                      "language": "he", "batches": [[0, 1], [2]]}  # at least max_concurrency batches
+    assert objects.types[key] == "application/json; charset=utf-8"
+    assert "שלום".encode() in objects.data[key]  # UTF-8 as is, not \u escapes
+    document = json.loads(objects.data[key])
+    segment_keys = [segment_audio_key("p", episode.id, text, voice, "gemini", "tts-1", "he")
+                    for text, voice in [("גרסה שתיים יצאה השבוע.", "host_a"),
+                                        ("שנים עשר אנשים עזרו.", "host_a"), ("שלום.", "host_b")]]
+    assert document == {
+        "podcast_id": "p", "episode_id": episode.id, "title": "Hebdo «é»", "language": "he",
+        "format": "narrator", "provider": "gemini", "model": "tts-1",
+        "speakers": [{"name": "Alex", "role": "host", "voice": "host_a"},
+                     {"name": "Maya", "role": "expert", "voice": "host_b"}],
+        "turns": [{"speaker": "Alex", "text": "גרסה שתיים יצאה השבוע. שנים עשר אנשים עזרו.",
+                   "message_ids": [7, 8]},
+                  {"speaker": "Maya", "text": "שלום.", "message_ids": [8]}],
+        "segments": [
+            {"index": 0, "turn": 0, "speaker": "Alex", "voice": "host_a", "text": "גרסה שתיים יצאה השבוע.",
+             "message_ids": [7, 8], "key": segment_keys[0]},
+            {"index": 1, "turn": 0, "speaker": "Alex", "voice": "host_a", "text": "שנים עשר אנשים עזרו.",
+             "message_ids": [7, 8], "key": segment_keys[1]},
+            {"index": 2, "turn": 1, "speaker": "Maya", "voice": "host_b", "text": "שלום.",
+             "message_ids": [8], "key": segment_keys[2]},
+        ],
+        # What the writer chose and left out, and the length it aimed at (the default 20 minutes).
+        "selection": {"chosen": [], "enough_material": False, "left_out": []},
+        "target_seconds": 1200.0,
+    }
+    # The writer was asked for this podcast's episode, with the bundle that was stored.
+    (asked,) = writer.asked
+    assert asked["bundle"] == BUNDLE
+    assert (asked["title"], asked["language"], asked["format"]) == ("Hebdo «é»", "he", "narrator")
+    assert asked["hosts"] == [Host("Alex", "host"), Host("Maya", "host")]  # a host without a role is a host
 
 
 def test_a_hosts_own_voice_for_the_provider_is_what_its_segments_ask_for(setup):

@@ -121,6 +121,21 @@ def test_a_file_made_by_an_older_store_gets_the_retry_rule_when_opened(tmp_path)
     assert reopened.retry(episode.id).status == "pending"
 
 
+def test_close_closes_this_threads_connection_and_the_next_call_opens_another(tmp_path):
+    store = SqliteEpisodeStore(str(tmp_path / "episodes.sqlite3"))
+    store.put_podcast(Podcast(id="p1", title="t", sources=["@channel_one"]))
+    opened = store._local.conn
+
+    store.close()
+
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened.execute("SELECT 1")
+    assert store.get_podcast("p1").title == "t"
+    assert store._local.conn is not opened
+    store.close()
+    store.close()  # closing twice is harmless
+
+
 # The tables as a podcasto before the skipped status wrote them (the status CHECK is inside
 # CREATE TABLE, which CREATE TABLE IF NOT EXISTS never changes), with one episode of each kind.
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
