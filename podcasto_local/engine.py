@@ -107,6 +107,40 @@ def _compress_sleeps(scale: float) -> None:
     wait_function.WaitFunction._wait_interval = _wait_interval
 
 
+def _states_error_names_pass_through() -> None:
+    """A task timeout inside a Map iteration ends it with ``States.Timeout``; moto's interpreter
+    re-raises an iteration's (or Parallel branch's) error, and a Fail state's ``ErrorPath``
+    value, as a *custom* error name, whose constructor refuses the ``States.`` prefix. So a
+    timed-out segment failed the execution with a misleading ``States.Runtime: Custom Error
+    Names MUST NOT begin with the prefix 'States.'`` where AWS reports ``States.Timeout``.
+    Map, Parallel and Fail get a factory that gives ``States.*`` names their own class.
+    Patches moto internals (moto is pinned exactly in requirements-dev.txt)."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+        ILLEGAL_CUSTOM_ERROR_PREFIX,
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        iteration_worker,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
+    from moto.stepfunctions.parser.asl.component.state.fail import state_fail
+
+    def error_name(error_name=None):
+        if isinstance(error_name, str) and error_name.startswith(ILLEGAL_CUSTOM_ERROR_PREFIX):
+            try:
+                return StatesErrorName.from_name(error_name)
+            except ValueError:
+                pass  # a States.* name moto does not know: fall through to its own refusal
+        return CustomErrorName(error_name=error_name)
+
+    iteration_worker.CustomErrorName = error_name
+    branches_decl.CustomErrorName = error_name
+    state_fail.CustomErrorName = error_name
+
+
 class LocalEngine:
     """Run executions of the real ASL file against ``app``'s handlers, all in this process."""
 
@@ -155,6 +189,7 @@ class LocalEngine:
         # history already records the error and cause.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         _install_lambda_dispatch()
+        _states_error_names_pass_through()
         if self.time_scale != 1.0:
             _compress_sleeps(self.time_scale)
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
