@@ -11,6 +11,7 @@ current status, and writes nothing. Each successful move appends one history row
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from chalicelib.domain import Window
@@ -134,6 +135,14 @@ class EpisodeStore(Protocol):
     def retry(self, episode_id: str, *, detail: str | None = None) -> Episode:
         """The admin API's explicit retry path: ``failed -> pending``. Clears the error, cause,
         failed state and execution id, counts the attempt, keeps what is in S3 (content key)."""
+
+    def unfinished(self, *, updated_before: datetime, limit: int) -> list[Episode]:
+        """At most ``limit`` episodes not yet completed or failed whose last write is older than
+        ``updated_before`` (aware UTC), least recently written first (the sweeper's query, on
+        the status index)."""
+
+    def count_unfinished(self) -> int:
+        """How many episodes are not yet completed or failed (admission control)."""
 
     def history(self, episode_id: str) -> list[dict]:
         """Transitions oldest first: {"from_status", "to_status", "at", "execution_id", "detail"}.

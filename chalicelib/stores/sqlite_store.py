@@ -30,8 +30,9 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 
-from chalicelib.domain import PENDING, SPEECH_PROVIDERS, Window, new_episode_id
+from chalicelib.domain import PENDING, SPEECH_PROVIDERS, STATUSES, TERMINAL, Window, new_episode_id
 from chalicelib.errors import NotFound, StatusConflict, StoreRejected, StoreUnavailable
 from chalicelib.stores.episodes import Episode, Podcast
 from chalicelib.stores.rows import (
@@ -45,6 +46,7 @@ from chalicelib.stores.rows import (
     is_legal_move,
 )
 
+_UNFINISHED = ", ".join(f"'{status}'" for status in STATUSES if status not in TERMINAL)
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 _RETRYING = """OLD.status = 'failed' AND NEW.status = 'pending'
         AND NEW.attempt_count = OLD.attempt_count + 1
@@ -104,6 +106,8 @@ CREATE TABLE IF NOT EXISTS episode_status_history (
     detail       TEXT
 );
 CREATE INDEX IF NOT EXISTS episode_status_history_episode ON episode_status_history (episode_id, id);
+-- The sweeper's and admission control's queries: episodes not yet completed or failed.
+CREATE INDEX IF NOT EXISTS episodes_status ON episodes (status, updated_at);
 
 -- A revival in progress: present only inside retry()'s own transaction.
 CREATE TABLE IF NOT EXISTS episode_retry_grants (
@@ -459,6 +463,24 @@ class SqliteEpisodeStore:
                     current=episode.status,
                 )
             return episode
+
+    def unfinished(self, *, updated_before: datetime, limit: int) -> list[Episode]:
+        # The triggers write updated_at as '%Y-%m-%dT%H:%M:%fZ' (milliseconds): text that
+        # sorts as time, so the bound is written the same way.
+        bound = updated_before.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        with self._connection() as conn:
+            rows = self._query(
+                conn,
+                f"""SELECT * FROM episodes WHERE status IN ({_UNFINISHED}) AND updated_at < ?
+                    ORDER BY updated_at, id LIMIT ?""",
+                (bound, limit),
+            )
+        return [episode_from_row(row) for row in rows]
+
+    def count_unfinished(self) -> int:
+        with self._connection() as conn:
+            rows = self._query(conn, f"SELECT count(*) AS n FROM episodes WHERE status IN ({_UNFINISHED})")
+        return rows[0]["n"]
 
     def history(self, episode_id: str) -> list[dict]:
         episode_id = canonical_episode_id(episode_id) or episode_id

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import httpx
 from postgrest.exceptions import APIError
 from pydantic import ValidationError
 
-from chalicelib.domain import PENDING, Window
+from chalicelib.domain import PENDING, STATUSES, TERMINAL, Window
 from chalicelib.errors import (
     ConfigurationError,
     NotFound,
@@ -47,6 +48,7 @@ from chalicelib.stores.rows import (
     is_legal_move,
 )
 
+_UNFINISHED = [status for status in STATUSES if status not in TERMINAL]
 _UNIQUE_VIOLATION = "23505"
 _FOREIGN_KEY_VIOLATION = "23503"
 # PostgREST's own "cannot reach the database" codes, for answers that lost their HTTP status.
@@ -308,6 +310,22 @@ class SupabaseEpisodeStore:
             f"episode {episode_id} can be retried only when failed, it is {episode.status}",
             current=episode.status,
         )
+
+    def unfinished(self, *, updated_before: datetime, limit: int) -> list[Episode]:
+        rows = self._run(
+            self._table("episodes").select("*").in_("status", _UNFINISHED)
+            .lt("updated_at", updated_before.isoformat()).order("updated_at").order("id").limit(limit),
+            "list unfinished episodes",
+        )
+        return [episode_from_row(row) for row in rows]
+
+    def count_unfinished(self) -> int:
+        # head=True: PostgREST answers the count in Content-Range and sends no rows.
+        request = self._table("episodes").select("id", count="exact", head=True).in_("status", _UNFINISHED)
+        try:
+            return self._send(request, "count unfinished episodes").count or 0
+        except APIError as exc:
+            raise self._refusal(exc, "count unfinished episodes") from exc
 
     def history(self, episode_id: str) -> list[dict]:
         canonical = canonical_episode_id(episode_id)
