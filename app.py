@@ -4,7 +4,7 @@ Task handlers are named after the Task states of statemachine.asl.json that invo
 Every function deployed from this file imports it, so step modules are imported inside the
 handler that uses them: the API and the status tasks never load audio or Telethon code.
 """
-from chalice import Chalice
+from chalice import Chalice, Rate
 
 from chalicelib import http, log
 from chalicelib.factory import services
@@ -128,6 +128,17 @@ def reconcile_execution(event):
     from chalicelib.steps import reconcile
 
     return reconcile.reconcile_execution(event.detail, episodes=services().episodes)
+
+
+# --- the sweeper: no episode waits for an execution that is gone --------------------------------
+# An event the reconciler failed to handle past its retries, or an execution that never
+# started, would leave its episode unfinished for good; locally the engine sweeps on its own
+# timer (SWEEP_INTERVAL_SECONDS) and at start.
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="sweep_episodes")
+def sweep_episodes(event):
+    from chalicelib.steps import sweep
+
+    return sweep.sweep_with(services())
 
 
 # --- the admin API -----------------------------------------------------------------------------

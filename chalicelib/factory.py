@@ -68,6 +68,12 @@ class Services:
 
         return StepFunctionsStarter(self.sfn_client, self.settings.require("STATE_MACHINE_ARN"))
 
+    @cached_property
+    def executions(self):
+        """What the sweeper asks about executions: Step Functions itself (the local engine
+        replaces it with its own, which also knows the other local engines)."""
+        return self.starter()
+
     def audio_url(self, key: str) -> str:
         """Made on each read, so a stored episode never holds an expired link."""
         base = self.settings.get("PUBLIC_AUDIO_BASE_URL")
