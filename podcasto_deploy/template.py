@@ -9,7 +9,7 @@ deployed workflow is always the file the local engine runs. It adds what Chalice
 - the content bucket (public access blocked, encrypted, lifecycle rules);
 - a log group per function, with retention, and a policy letting that function write only there;
 - the environment Chalice cannot know: the bucket, the Supabase URL, the state machine ARN
-  (API), the Telegram API id (collection), the Bedrock model (script writing);
+  (API and sweeper), the Telegram API id (collection), the Bedrock model (script writing);
 - the execution-status rule of ``reconcile_execution`` narrowed to this state machine.
 
 Chalice merges dicts deeply but replaces lists, so this template only adds keys to the
@@ -25,6 +25,7 @@ PLACEHOLDER = re.compile(r"^\$\{(?P<function>[A-Za-z0-9]+)Arn\}$")
 API_FUNCTION = "APIHandler"
 API_ROLE = "ApiHandlerRole"  # Chalice's spelling for the API function's role
 RECONCILER = "ReconcileExecution"
+SWEEPER = "SweepEpisodes"  # the scheduled sweep: it describes this state machine's executions
 LOG_RETENTION_DAYS = 30
 # StitchAudio keeps every segment on /tmp between its two passes (~160 MB per hour of audio at
 # 22-24 kHz) plus the MP3: 1 GB holds five hours; Lambda's default 512 MB would cap at ~2.5.
@@ -106,6 +107,8 @@ def merge_template(asl: dict, *, stage: str, functions: list[str]) -> dict:
     for function, megabytes in EPHEMERAL_STORAGE_MB.items():
         resources.setdefault(function, {}).setdefault("Properties", {})["EphemeralStorage"] = {"Size": megabytes}
     _add_environment(resources, API_FUNCTION, STATE_MACHINE_ARN={"Ref": "StateMachine"})
+    if SWEEPER in functions:
+        _add_environment(resources, SWEEPER, STATE_MACHINE_ARN={"Ref": "StateMachine"})
     _add_environment(resources, "CollectContent", TELEGRAM_API_ID={"Ref": "TelegramApiId"})
     _add_environment(resources, "WriteScript", BEDROCK_MODEL_ID={"Ref": "BedrockModelId"})
     if RECONCILER in functions:
