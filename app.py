@@ -20,7 +20,9 @@ def validate_episode(event, context):
     from chalicelib.steps import validate
 
     svc = services()
-    return validate.validate_episode(event, episodes=svc.episodes, check_speech=svc.check_speech)
+    return validate.validate_episode(
+        event, episodes=svc.episodes, objects=svc.objects, check_speech=svc.check_speech
+    )
 
 
 @app.lambda_function(name="collect_content")

@@ -1,6 +1,7 @@
 """ValidateEpisode: check the execution input, create the episode if absent, claim it."""
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Callable
 
@@ -8,7 +9,9 @@ from chalicelib.domain import Window, window_from_request
 from chalicelib.episode_request import parse_episode_request
 from chalicelib.errors import NotFound
 from chalicelib.stores.episodes import Episode, EpisodeStore, Podcast
+from chalicelib.stores.objects import ObjectStore
 
+log = logging.getLogger(__name__)
 _EXECUTION_NAMESPACE = uuid.UUID("6f1c1d7e-8a51-4a8e-9d0e-70646361737f")
 
 
@@ -16,12 +19,15 @@ def validate_episode(
     event: dict,
     *,
     episodes: EpisodeStore,
+    objects: ObjectStore,
     check_speech: Callable[[str, Podcast], None] = lambda language, podcast: None,
 ) -> dict:
     """``event``: {"input": <execution input>, "execution_id": <execution ARN>}.
 
     Invalid input raises ``InvalidInput`` before anything is written. Returns the episode
-    reference the later states pass along (and, on a retry, the content already in S3).
+    reference the later states pass along (and, on a retry, the content already in S3 — only
+    when it is really there, with the ETag recorded: a bundle that is gone, or was replaced,
+    is collected again rather than waited for in vain).
     """
     request = parse_episode_request(event.get("input"))
     execution_id = event["execution_id"]
@@ -46,7 +52,12 @@ def validate_episode(
     elif episode.podcast_id != podcast.id:
         raise NotFound(f"episode_id {episode.id} does not belong to podcast_id {podcast.id!r}")
     episode = episodes.claim(episode.id, execution_id)
-    return episode_ref(episode)
+    ref = episode_ref(episode)
+    content = ref["content"]
+    if content is not None and objects.head(content["key"], etag=content["etag"]) is None:
+        log.warning("the collected content %s is gone: collecting again", content["key"])
+        ref["content"] = None
+    return ref
 
 
 def episode_id_for_execution(execution_id: str) -> str:

@@ -247,6 +247,32 @@ def test_retry_after_audio_failure_regenerates_without_collecting_again(client, 
         ("content_collected", "processing"), ("processing", "completed")]
 
 
+def test_retry_after_the_collected_content_is_gone_collects_again_instead_of_failing(client, engine, services, podcast):
+    """The reuse path used to trust the stored key: a content object lost with the local S3, or
+    removed by a lifecycle rule, failed every retry with ContentNotReady."""
+    real_writer = services.writer
+
+    class Refusing:
+        def write(self, bundle, **kwargs):
+            raise ScriptRejected("the first script was rejected")
+
+    services.writer = Refusing()
+    started = post(client, f"/podcasts/{podcast.id}/episodes", {})
+    assert wait_for_end(engine, started)["status"] == "FAILED"
+    episode_id = started.json_body["episode_id"]
+    collected = services.episodes.get_episode(episode_id)
+    services.s3_client.delete_object(Bucket=services.objects.bucket, Key=collected.content_key)
+    services.writer = real_writer
+
+    retried = post(client, f"/episodes/{episode_id}/retry")
+
+    assert wait_for_end(engine, retried)["status"] == "SUCCEEDED"
+    assert [name for name, _ in engine.invocations].count("collect_content") == 2
+    episode = services.episodes.get_episode(episode_id)
+    assert episode.status == "completed"
+    assert services.objects.head(episode.content_key, etag=episode.content_etag) is not None
+
+
 def test_an_execution_that_cannot_start_fails_the_episode_instead_of_leaving_it_pending(client, services, podcast):
     class Refusing:
         def execution_arn(self, name):
