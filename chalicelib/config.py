@@ -22,7 +22,7 @@ from chalicelib.errors import ConfigurationError
 # name: (default, description) — the README's configuration table is generated from this.
 SETTINGS: dict[str, tuple[str | None, str]] = {
     "PODCASTO_STAGE": ("local", "Stage marker set by .chalice/config.json: local, dev or prod."),
-    "PODCASTO_HOME": ("~/.podcasto", "Runtime state (the SQLite file). Outside the source tree, so chalice local never reloads on it."),
+    "PODCASTO_HOME": ("~/.podcasto", "Runtime state: the SQLite file and the local engine's objects (s3/). Outside the source tree, so chalice local never reloads on it."),
     "EPISODE_STORE": (None, "sqlite or supabase. Default: sqlite on the local stage, supabase on AWS stages."),
     "SQLITE_PATH": (None, "SQLite episode store file. Default: $PODCASTO_HOME/podcasto.db."),
     "SUPABASE_URL": (None, "Supabase project URL (EPISODE_STORE=supabase)."),

@@ -122,6 +122,7 @@ def run_episode(args: argparse.Namespace) -> int:
     from app import app
     from podcasto_local.engine import GENERATE_MACHINE_PREFIX, LocalEngine
     from podcasto_local.engine_server import sweep_quietly
+    from podcasto_local.persistent_objects import kept_objects
 
     out = Path(args.out).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -145,7 +146,10 @@ def run_episode(args: argparse.Namespace) -> int:
     # `make generate`) can tell, once this process is gone, that its execution went with it.
     machine = f"{GENERATE_MACHINE_PREFIX}{os.getpid()}"
     with LocalEngine(app, bucket=settings.bucket, region=settings.region, state_machine_name=machine) as engine:
-        services = Services(settings, s3_client=engine.client("s3"), executions=engine)
+        # Objects are kept under PODCASTO_HOME for `make local` (not restored: this run reads
+        # only what it writes, and a large home would slow every start).
+        services = Services(settings, s3_client=engine.client("s3"), executions=engine,
+                            objects=kept_objects(engine, settings))
         previous = use_services(services)
         try:
             sweep_quietly(services)  # episodes of earlier `make generate` runs killed mid-way

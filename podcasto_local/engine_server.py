@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None, *, prepare: Callable[[Services], None] |
     """``prepare`` may replace seams of the services before the engine serves (bench/)."""
     from app import app
     from podcasto_local.engine import LocalEngine
+    from podcasto_local.persistent_objects import kept_objects
 
     args = parse_args(argv)
     settings = Settings()
@@ -79,7 +80,9 @@ def main(argv: list[str] | None = None, *, prepare: Callable[[Services], None] |
         app, host=args.host, port=args.port, bucket=settings.bucket, region=settings.region,
         time_scale=args.time_scale,
     ).start()
-    services = Services(settings, s3_client=engine.client("s3"), executions=engine)
+    objects = kept_objects(engine, settings)
+    restored = objects.restore()
+    services = Services(settings, s3_client=engine.client("s3"), executions=engine, objects=objects)
     if prepare is not None:
         prepare(services)
     use_services(services)
@@ -90,7 +93,8 @@ def main(argv: list[str] | None = None, *, prepare: Callable[[Services], None] |
               "are now failed (retry them)", flush=True)
     stop = threading.Event()
     sweeper = sweep_every(services, settings.integer("SWEEP_INTERVAL_SECONDS", minimum=1), stop)
-    print(f"podcasto local engine: Step Functions and S3 on {engine.endpoint}", flush=True)
+    print(f"podcasto local engine: Step Functions and S3 on {engine.endpoint} "
+          f"({restored} objects restored from {objects.root})", flush=True)
     print(f"podcasto local engine: state machine {engine.state_machine_arn}", flush=True)
     if args.ready_file:
         Path(args.ready_file).write_text(engine.state_machine_arn)
