@@ -10,7 +10,7 @@ from typing import Callable
 
 from chalicelib.domain import FAILED, validate_episode_id, validate_podcast_id
 from chalicelib.episode_request import BODY_FIELDS, parse_episode_request
-from chalicelib.errors import InvalidInput, NotFound, PodcastoError, StatusConflict
+from chalicelib.errors import InvalidInput, NotFound, PodcastoError, StatusConflict, TooManyRequests
 from chalicelib.steps.status import record_failure
 from chalicelib.steps.validate import default_window
 from chalicelib.stores.episodes import Episode, EpisodeStore
@@ -26,10 +26,13 @@ class Admin:
         episodes: EpisodeStore,
         starter: Callable[[], WorkflowStarter],
         audio_url: Callable[[str], str],
+        admission: Callable[[], tuple[int, int]] | None = None,
     ):
         self.episodes = episodes
         self._starter = starter  # built on first use: GET routes never need Step Functions
         self._audio_url = audio_url
+        # () -> (MAX_EPISODES_IN_FLIGHT, ADMISSION_RETRY_AFTER_SECONDS); None: no bound.
+        self._admission = admission
 
     def list_podcasts(self) -> tuple[int, dict]:
         return 200, {"podcasts": [p.to_json() for p in self.episodes.list_podcasts()]}
@@ -44,6 +47,7 @@ class Admin:
         podcast = self.episodes.get_podcast(podcast_id)
         if podcast is None:
             raise NotFound(f"podcast_id {podcast_id!r} does not exist")
+        self._admit()
         episode, created = self.episodes.create_episode(
             podcast_id=podcast.id,
             language=request.language or podcast.language,
@@ -68,10 +72,28 @@ class Admin:
                 f"only a failed episode can be retried; episode {episode.id} is {episode.status}",
                 current=episode.status,
             )
+        self._admit()
         episode = self.episodes.retry(episode.id, detail="retry requested through the admin API")
         return 202, self._start(episode)
 
     # -- helpers ---------------------------------------------------------------------------
+    def _admit(self) -> None:
+        """Admission control: no new execution while the bound's worth of episodes is
+        unfinished (providers have quotas; the local engine has two cores). Refused before
+        anything is written, so the caller simply tries again after Retry-After. Counted, not
+        reserved: requests racing past the count at the same moment can overshoot the bound
+        by at most their own number."""
+        if self._admission is None:
+            return
+        bound, retry_after = self._admission()
+        in_flight = self.episodes.count_unfinished()
+        if in_flight >= bound:
+            raise TooManyRequests(
+                f"{in_flight} episodes are in flight, the most this deployment runs at once "
+                f"(MAX_EPISODES_IN_FLIGHT={bound}); try again in {retry_after} s",
+                retry_after=retry_after,
+            )
+
     def _existing(self, episode_id: str) -> Episode:
         episode_id = validate_episode_id(episode_id)
         episode = self.episodes.get_episode(episode_id)

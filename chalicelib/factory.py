@@ -97,6 +97,8 @@ class Services:
             episodes=self.episodes,
             starter=lambda: self.starter(),
             audio_url=lambda key: self.audio_url(key),
+            admission=lambda: (self.settings.integer("MAX_EPISODES_IN_FLIGHT", minimum=1),
+                               self.settings.integer("ADMISSION_RETRY_AFTER_SECONDS", minimum=1)),
         )
 
     @cached_property

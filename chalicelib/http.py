@@ -18,6 +18,7 @@ from chalicelib.errors import (
     NotFound,
     PodcastoError,
     StatusConflict,
+    TooManyRequests,
     TransientError,
     Unauthorized,
 )
@@ -61,6 +62,9 @@ def error_response(exc: Exception) -> Response:
         return _response(404, {"error": "NotFound", "message": str(exc)})
     if isinstance(exc, StatusConflict):
         return _response(409, {"error": "StatusConflict", "message": str(exc), "status": exc.current})
+    if isinstance(exc, TooManyRequests):
+        return _response(429, {"error": "TooManyRequests", "message": str(exc)},
+                         headers={"Retry-After": str(exc.retry_after)})
     if isinstance(exc, ConfigurationError):
         # Which setting is wrong is for the operator's logs, not for API clients.
         return _response(503, {"error": "Unavailable", "message": "the service is not configured"})
@@ -83,5 +87,5 @@ def handle(request, *, api_key: Callable[[], str], action: Callable[[], tuple[in
         return response
 
 
-def _response(status: int, body: dict) -> Response:
-    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=_JSON)
+def _response(status: int, body: dict, headers: dict | None = None) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers={**_JSON, **(headers or {})})

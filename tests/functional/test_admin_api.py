@@ -350,6 +350,43 @@ def test_timed_out_execution_leaves_the_episode_failed_with_the_reason(client, e
     assert reconciled.error == "States.Timeout"
 
 
+# --- admission control ----------------------------------------------------------------------------
+def test_over_the_admission_bound_a_start_and_a_retry_are_429_with_retry_after_and_nothing_is_done(
+        client, engine, services, podcast):
+    """About 250 POSTs in a few seconds once had 235 episodes running at once: the engine went
+    to ~3,500 threads and nothing completed for minutes."""
+    with_environment(services, MAX_EPISODES_IN_FLIGHT="2", ADMISSION_RETRY_AFTER_SECONDS="7")
+    failed, _ = services.episodes.create_episode(
+        podcast_id=podcast.id, language="en", format="dialogue", window=Window(None, None))
+    services.episodes.transition(failed.id, expected="pending", to="failed", error="ScriptRejected")
+    services.writer = writer = BlockingWriter(services.writer)
+    first = post(client, f"/podcasts/{podcast.id}/episodes", {})
+    assert writer.entered.wait(30)
+    second = post(client, f"/podcasts/{podcast.id}/episodes", {})
+    assert (first.status_code, second.status_code) == (202, 202)
+    before = _episode_ids(services, podcast.id)
+
+    try:
+        refused = post(client, f"/podcasts/{podcast.id}/episodes", {})
+        refused_retry = post(client, f"/episodes/{failed.id}/retry")
+    finally:
+        writer.release.set()
+
+    for response in (refused, refused_retry):
+        assert response.status_code == 429
+        assert response.headers["Retry-After"] == "7"
+        assert response.json_body["error"] == "TooManyRequests"
+        assert "MAX_EPISODES_IN_FLIGHT=2" in response.json_body["message"]
+    assert _episode_ids(services, podcast.id) == before  # nothing created
+    assert services.episodes.get_episode(failed.id).status == "failed"  # nor retried
+
+    for started in (first, second):
+        assert wait_for_end(engine, started)["status"] == "SUCCEEDED"
+    retried = post(client, f"/episodes/{failed.id}/retry")  # room again
+    assert retried.status_code == 202
+    wait_for_end(engine, retried)
+
+
 # --- configuration and unexpected errors ----------------------------------------------------------
 def with_environment(services, **changes) -> None:
     """The same services on a changed environment (the store already built stays SQLite)."""
