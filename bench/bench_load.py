@@ -22,6 +22,7 @@ Run: .venv/bin/python bench/bench_load.py [BOUND]   (default: 10, so 10 and 30 e
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -171,6 +172,10 @@ def call(method: str, url: str, body: dict | None = None, headers: dict | None =
             return response.status, json.loads(response.read()), dict(response.headers)
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}"), dict(error.headers)
+    except (urllib.error.URLError, OSError, http.client.HTTPException):
+        # chalice local serves one request at a time with a short listen backlog: under a burst
+        # a connection can be refused or reset. Status 0: no answer, ask again.
+        return 0, {}, {}
 
 
 def write_export(folder: Path, messages: int = 6) -> Path:
@@ -296,7 +301,7 @@ def run(episodes: int, bound: int) -> dict:
             if status == 202:
                 first_post[body["episode_id"]] = began
                 return body["episode_id"]
-            if status == 503:  # the engine is down: the same key again finds the episode
+            if status in (0, 503):  # no answer, or the engine is down: the same key finds the episode
                 time.sleep(1)
                 continue
             raise RuntimeError(f"unexpected answer {status}: {body}")
@@ -309,6 +314,9 @@ def run(episodes: int, bound: int) -> dict:
                 with lock:
                     refused_429 += 1
                 time.sleep(float(headers.get("Retry-After", "1")))
+                continue
+            if status in (0, 503):
+                time.sleep(1)
                 continue
             return
 
@@ -324,8 +332,8 @@ def run(episodes: int, bound: int) -> dict:
                 for episode_id in accepted:
                     if episode_id in ended_at:
                         continue
-                    episode = call("GET", f"{stack.api}/episodes/{episode_id}")[1]
-                    if episode["status"] not in TERMINAL:
+                    status, episode, _ = call("GET", f"{stack.api}/episodes/{episode_id}")
+                    if status != 200 or episode["status"] not in TERMINAL:
                         continue
                     if episode["status"] == "failed" and episode["error"] in INFRASTRUCTURE and episode_id not in retried:
                         retried.add(episode_id)
@@ -335,6 +343,9 @@ def run(episodes: int, bound: int) -> dict:
                     final[episode_id] = episode
                 if (not stack.restarts and len(accepted) >= episodes / 2 and ended_at):
                     stack.kill_and_restart_engine()
+                for future in (*posting, *retries):
+                    if future.done() and future.exception() is not None:
+                        raise future.exception()
                 if all(f.done() for f in posting) and len(ended_at) == episodes and all(f.done() for f in retries):
                     break
                 time.sleep(0.5)
