@@ -141,6 +141,18 @@ def sweep_episodes(event):
     from chalicelib.steps import sweep
 
     return sweep.sweep_with(services())
+# --- the scheduler: episodes on each podcast's own schedule ------------------------------------
+# An EventBridge rule on AWS; `make local` runs the same function on its own timer, and
+# `python -m podcasto_local.cli tick --now ...` runs one tick at a given moment.
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="schedule_episodes")
+def schedule_episodes(event):
+    from chalicelib.steps import scheduler
+
+    svc = services()
+    return scheduler.run_schedule(
+        episodes=svc.episodes, start_slot=svc.admin.start_slot, now=svc.clock(),
+        batch=svc.settings.integer("SCHEDULER_BATCH", minimum=1),
+    )
 
 
 # --- the admin API -----------------------------------------------------------------------------
@@ -149,9 +161,45 @@ def _handle(action):
     return http.handle(app.current_request, api_key=lambda: svc.settings.api_key, action=lambda: action(svc.admin))
 
 
+def _query(name: str):
+    return (app.current_request.query_params or {}).get(name)
+
+
 @app.route("/podcasts", methods=["GET"])
 def list_podcasts():
-    return _handle(lambda admin: admin.list_podcasts())
+    return _handle(lambda admin: admin.list_podcasts(include_archived=_query("include_archived")))
+
+
+@app.route("/podcasts", methods=["POST"])
+def create_podcast():
+    return _handle(lambda admin: admin.create_podcast(http.json_body(app.current_request)))
+
+
+@app.route("/podcasts/{podcast_id}", methods=["GET"])
+def get_podcast(podcast_id):
+    return _handle(lambda admin: admin.podcast(podcast_id))
+
+
+@app.route("/podcasts/{podcast_id}", methods=["PATCH"])
+def update_podcast(podcast_id):
+    request = app.current_request
+    return _handle(lambda admin: admin.update_podcast(
+        podcast_id, http.json_body(request), if_match=request.headers.get("if-match")))
+
+
+@app.route("/podcasts/{podcast_id}", methods=["DELETE"])
+def archive_podcast(podcast_id):
+    return _handle(lambda admin: admin.archive_podcast(podcast_id))
+
+
+@app.route("/podcasts/{podcast_id}/restore", methods=["POST"])
+def restore_podcast(podcast_id):
+    return _handle(lambda admin: admin.restore_podcast(podcast_id))
+
+
+@app.route("/podcasts/{podcast_id}/episodes", methods=["GET"])
+def list_episodes(podcast_id):
+    return _handle(lambda admin: admin.list_episodes(podcast_id, limit=_query("limit"), cursor=_query("cursor")))
 
 
 @app.route("/podcasts/{podcast_id}/episodes", methods=["POST"])

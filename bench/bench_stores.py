@@ -88,7 +88,7 @@ def life(store, podcast_id: str, counter: Counter, timings, trips) -> None:
 
 def run(store, counter: Counter, episodes: int) -> tuple[dict, dict]:
     podcast_id = f"bench-{uuid.uuid4().hex[:10]}"
-    store.put_podcast(Podcast(id=podcast_id, title="Bench"))
+    store.put_podcast(Podcast(id=podcast_id, title="Bench", sources=["@bench_channel"]))
     for _ in range(5):  # warm connections and caches
         life(store, podcast_id, counter, defaultdict(list), defaultdict(list))
     timings, trips = defaultdict(list), defaultdict(list)

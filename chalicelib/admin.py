@@ -1,22 +1,41 @@
-"""What the admin API does, independent of HTTP: list podcasts, start, show and retry episodes.
+"""What the admin API does, independent of HTTP: manage podcasts, start, list, show and retry
+episodes.
 
-Each method returns ``(status_code, body)`` or raises a podcasto error; ``chalicelib.http``
-turns both into responses.
+Each method returns ``(status_code, body)`` or ``(status_code, body, headers)``, or raises a
+podcasto error; ``chalicelib.http`` turns both into responses.
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
+from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Callable
 
-from chalicelib.domain import FAILED, validate_episode_id, validate_podcast_id
+from chalicelib import podcasts
+from chalicelib.continuity import next_window
+from chalicelib.domain import FAILED, PENDING, Window, validate_episode_id, validate_podcast_id
 from chalicelib.episode_request import BODY_FIELDS, parse_episode_request
-from chalicelib.errors import InvalidInput, NotFound, PodcastoError, StatusConflict, TooManyRequests
+from chalicelib.errors import (
+    InvalidInput,
+    NotFound,
+    PodcastoError,
+    PreconditionFailed,
+    StatusConflict,
+    TooManyRequests,
+)
+from chalicelib.schedule import parse_schedule
 from chalicelib.steps.status import record_failure
-from chalicelib.steps.validate import default_window
-from chalicelib.stores.episodes import Episode, EpisodeStore
+from chalicelib.stores.episodes import Episode, EpisodeStore, Podcast
+from chalicelib.stores.rows import run_at
 from chalicelib.workflow import WorkflowStarter, execution_name
 
 _IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
+_ETAG_RE = re.compile(r'^(?:W/)?"v([0-9]{1,9})"$')
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
 
 
 class Admin:
@@ -27,15 +46,127 @@ class Admin:
         starter: Callable[[], WorkflowStarter],
         audio_url: Callable[[str], str],
         admission: Callable[[], tuple[int, int]] | None = None,
+        allow_exports: bool = False,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ):
         self.episodes = episodes
         self._starter = starter  # built on first use: GET routes never need Step Functions
         self._audio_url = audio_url
+        self._allow_exports = allow_exports  # Telegram Desktop exports: the local stage only
+        self._clock = clock
         # () -> (MAX_EPISODES_IN_FLIGHT, ADMISSION_RETRY_AFTER_SECONDS); None: no bound.
         self._admission = admission
 
-    def list_podcasts(self) -> tuple[int, dict]:
-        return 200, {"podcasts": [p.to_json() for p in self.episodes.list_podcasts()]}
+    # -- podcasts ----------------------------------------------------------------------------
+    def list_podcasts(self, *, include_archived: object = None) -> tuple[int, dict]:
+        archived = _flag(include_archived, "include_archived")
+        return 200, {"podcasts": [
+            self.podcast_view(p) for p in self.episodes.list_podcasts(include_archived=archived)]}
+
+    def create_podcast(self, body: dict | None) -> tuple[int, dict, dict]:
+        podcast = podcasts.podcast_from_request(body, allow_exports=self._allow_exports)
+        podcast = self._scheduled(podcast, previous=None)
+        created = self.episodes.create_podcast(podcast)
+        return 201, self.podcast_view(created), {**_etag(created), "Location": f"/podcasts/{created.id}"}
+
+    def podcast(self, podcast_id: str) -> tuple[int, dict, dict]:
+        found = self._podcast(podcast_id)
+        return 200, self.podcast_view(found), _etag(found)
+
+    def update_podcast(self, podcast_id: str, body: dict | None, *, if_match: str | None) -> tuple[int, dict, dict]:
+        expected = _version(if_match)
+        current = self._podcast(podcast_id)
+        if expected is not None and expected != current.version:
+            raise _stale(current, expected)
+        changed = podcasts.apply_changes(current, body, allow_exports=self._allow_exports)
+        changed = self._scheduled(changed, previous=current)
+        # The version read above guards the write: an edit made in between is a 412, not lost.
+        saved = self.episodes.update_podcast(changed, expected_version=current.version)
+        return 200, self.podcast_view(saved), _etag(saved)
+
+    def archive_podcast(self, podcast_id: str) -> tuple[int, dict, dict]:
+        """DELETE: the podcast is archived (its episodes, audio and feed stay) and can be
+        restored; refused while one of its episodes is being made."""
+        current = self._podcast(podcast_id)
+        in_flight = self.episodes.episodes_in_flight(current.id)
+        if in_flight:
+            raise StatusConflict(
+                f"podcast {current.id!r} has {in_flight} episode(s) in flight; "
+                "wait for them to end before archiving it", current="in_flight")
+        archived = self.episodes.set_archived(current.id, True)
+        return 200, self.podcast_view(archived), _etag(archived)
+
+    def restore_podcast(self, podcast_id: str) -> tuple[int, dict, dict]:
+        current = self._podcast(podcast_id)
+        restored = self.episodes.set_archived(current.id, False)
+        # A restored schedule starts from now: no burst of episodes for the archived time.
+        restored = self.episodes.update_podcast(self._scheduled(restored, previous=None),
+                                                expected_version=restored.version)
+        return 200, self.podcast_view(restored), _etag(restored)
+
+    def list_episodes(self, podcast_id: str, *, limit: object = None, cursor: object = None) -> tuple[int, dict]:
+        podcast = self._podcast(podcast_id)
+        size = _page_size(limit)
+        before = _decode_cursor(cursor) if cursor is not None else None
+        # One more than asked for says whether there is a next page, without counting.
+        found = self.episodes.list_episodes(podcast.id, limit=size + 1, before=before)
+        page = found[:size]
+        next_cursor = _encode_cursor(page[-1]) if len(found) > size else None
+        return 200, {"episodes": [self.episode_summary(e) for e in page], "next_cursor": next_cursor}
+
+    def podcast_view(self, podcast: Podcast) -> dict:
+        """A podcast as responses show it: no server path, the schedule with its next run."""
+        schedule = parse_schedule(podcast.schedule)
+        running = schedule is not None and not podcast.paused and podcast.archived_at is None
+        return {
+            "id": podcast.id,
+            "title": podcast.title,
+            "description": podcast.description,
+            "author": podcast.author,
+            "language": podcast.language,
+            "format": podcast.format,
+            "hosts": podcast.hosts,
+            "sources": podcasts.public_sources(podcast.sources),
+            "schedule": podcast.schedule,
+            "schedule_text": schedule.describe() if schedule else None,
+            "next_run_at": podcast.next_run_at if running else None,
+            "paused": podcast.paused,
+            "speech_provider": podcast.speech_provider,
+            "script_style": podcast.script_style,
+            "target_minutes": podcast.target_minutes,
+            "days_back": podcast.days_back,
+            "explicit": podcast.explicit,
+            "category": podcast.category,
+            "image": podcast.image,
+            "archived_at": podcast.archived_at,
+            "version": podcast.version,
+            "created_at": podcast.created_at,
+            "updated_at": podcast.updated_at,
+        }
+
+    def _podcast(self, podcast_id: str) -> Podcast:
+        podcast_id = validate_podcast_id(podcast_id)
+        found = self.episodes.get_podcast(podcast_id)
+        if found is None:
+            raise NotFound(f"podcast_id {podcast_id!r} does not exist")
+        return found
+
+    def _scheduled(self, podcast: Podcast, *, previous: Podcast | None) -> Podcast:
+        """``next_run_at`` for the podcast's schedule: kept while the schedule and pause are
+        unchanged (an edit of the title never skips a due slot), else the first slot after now."""
+        schedule = parse_schedule(podcast.schedule)
+        if schedule is None:
+            return replace(podcast, next_run_at=None)
+        if (previous is not None and previous.next_run_at and previous.schedule == podcast.schedule
+                and previous.paused == podcast.paused):
+            return replace(podcast, next_run_at=previous.next_run_at)
+        return replace(podcast, next_run_at=run_at(schedule.next_after(self._clock())))
+
+    # -- episodes ----------------------------------------------------------------------------
+    def next_window(self, podcast: Podcast) -> Window:
+        """Where the podcast's next episode starts (chalicelib.continuity)."""
+        return next_window(podcast, last_end=self.episodes.last_completed_end(podcast.id),
+                           now=self._clock())
 
     def start_episode(
         self, podcast_id: str, body: dict | None, *, idempotency_key: str | None = None
@@ -44,20 +175,37 @@ class Admin:
         request = parse_episode_request(body, podcast_id=podcast_id, allowed=BODY_FIELDS)
         if idempotency_key is not None and not _IDEMPOTENCY_KEY_RE.match(idempotency_key):
             raise InvalidInput("the Idempotency-Key header must be 1-128 printable ASCII characters")
-        podcast = self.episodes.get_podcast(podcast_id)
-        if podcast is None:
-            raise NotFound(f"podcast_id {podcast_id!r} does not exist")
+        podcast = self._podcast(podcast_id)
+        if podcast.archived_at is not None:
+            raise StatusConflict(f"podcast {podcast.id!r} is archived: restore it first", current="archived")
         self._admit()
         episode, created = self.episodes.create_episode(
             podcast_id=podcast.id,
             language=request.language or podcast.language,
             format=request.format or podcast.format,
-            window=request.window or default_window(podcast),
+            window=request.window or self.next_window(podcast),
             idempotency_key=idempotency_key,
         )
         if not created:  # the same Idempotency-Key: the same episode, nothing new started
             return 202, self._started_body(episode)
         return 202, self._start(episode)
+
+    def start_slot(self, podcast: Podcast, slot: datetime, episode_id: str) -> Episode:
+        """The scheduler's start: the slot's one episode (created when absent), started when it
+        is still pending. Safe to repeat and to race: creation is keyed by (podcast, slot), and
+        the execution name derives from the episode, so repeats start nothing new."""
+        episode, _ = self.episodes.create_episode(
+            podcast_id=podcast.id,
+            language=podcast.language,
+            format=podcast.format,
+            window=self.next_window(podcast),
+            episode_id=episode_id,
+            idempotency_key=f"schedule:{run_at(slot)}",
+        )
+        if episode.status == PENDING and episode.attempt_count == 1:
+            self._start(episode)
+            episode = self.episodes.get_episode(episode.id) or episode
+        return episode
 
     def episode(self, episode_id: str) -> tuple[int, dict]:
         episode = self._existing(episode_id)
@@ -129,6 +277,22 @@ class Admin:
             "status_url": f"/episodes/{episode.id}",
         }
 
+    def episode_summary(self, episode: Episode) -> dict:
+        """An episode as a podcast's list shows it: what an admin panel lists."""
+        return {
+            "episode_id": episode.id,
+            "status": episode.status,
+            "window": {"start": episode.window_start, "end": episode.window_end},
+            "duration_seconds": episode.duration_seconds,
+            "error": episode.error,
+            "cause": episode.cause,
+            "failed_state": episode.failed_state,
+            "attempt_count": episode.attempt_count,
+            "created_at": episode.created_at,
+            "updated_at": episode.updated_at,
+            "status_url": f"/episodes/{episode.id}",
+        }
+
     def episode_view(self, episode: Episode) -> dict:
         return {
             "episode_id": episode.id,
@@ -151,3 +315,61 @@ class Admin:
             "execution_arn": episode.execution_id,
             "status_history": self.episodes.history(episode.id),
         }
+
+
+# -- request details ----------------------------------------------------------------------------
+def _etag(podcast: Podcast) -> dict:
+    return {"ETag": f'"v{podcast.version}"'}
+
+
+def _version(if_match: str | None) -> int | None:
+    """The version an ``If-Match`` names; ``None`` without one (or with ``*``)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = _ETAG_RE.match(if_match.strip())
+    if not match:
+        raise InvalidInput('If-Match must be the ETag of a GET, such as "v3"')
+    return int(match.group(1))
+
+
+def _stale(current: Podcast, expected: int) -> PreconditionFailed:
+    return PreconditionFailed(
+        f"podcast {current.id!r} changed since version {expected} (now version {current.version}): "
+        "read it again")
+
+
+def _flag(value: object, field: str) -> bool:
+    if value is None:
+        return False
+    if value in ("true", "1"):
+        return True
+    if value in ("false", "0"):
+        return False
+    raise InvalidInput(f"{field} must be true or false")
+
+
+def _page_size(value: object) -> int:
+    if value is None:
+        return DEFAULT_PAGE
+    if not isinstance(value, str) or not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
+        raise InvalidInput(f"limit must be a whole number from 1 to {MAX_PAGE}")
+    return int(value)
+
+
+def _encode_cursor(episode: Episode) -> str:
+    raw = json.dumps([episode.created_at, episode.id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(value: object) -> tuple[str, str]:
+    """A cursor is opaque to clients; anything but one this API made is a 400."""
+    problem = InvalidInput("cursor is not one this API returned (use next_cursor as given)")
+    if not isinstance(value, str) or len(value) > 200:
+        raise problem
+    try:
+        created_at, episode_id = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+        validate_episode_id(episode_id)
+        datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    except (ValueError, TypeError, binascii.Error, InvalidInput, AttributeError):
+        raise problem from None
+    return created_at, episode_id

@@ -69,6 +69,8 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "UPLOAD_PHOTOS": ("false", "true: CollectContent stores each kept photo at podcasts/<podcast>/<episode>/media/<channel>-<id>.jpg and names the key in its media entry."),
     "TARGET_SECONDS": (None, "Target episode duration; unset: the length follows the content."),
     "MP3_BITRATE_KBPS": ("64", "MP3 bitrate."),
+    "SCHEDULER_BATCH": ("100", "Most podcasts one scheduler tick starts episodes for; the rest are due on the next tick (every 5 minutes on AWS)."),
+    "SCHEDULER_TICK_SECONDS": ("60", "How often `make local` runs the scheduler tick (AWS runs it every 5 minutes); 0 turns the local tick off."),
 }
 
 AWS_STAGES = ("dev", "prod")

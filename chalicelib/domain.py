@@ -20,6 +20,7 @@ COMPLETED = "completed"
 FAILED = "failed"
 STATUSES = (PENDING, CONTENT_COLLECTED, PROCESSING, COMPLETED, FAILED)
 TERMINAL = (COMPLETED, FAILED)
+IN_FLIGHT = (PENDING, CONTENT_COLLECTED, PROCESSING)
 
 # Forward only. ``failed -> pending`` is deliberately absent: only the admin API's explicit
 # retry path may do it (see ``RETRY_TRANSITION``), so a stray workflow write can never revive

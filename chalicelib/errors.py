@@ -19,6 +19,8 @@ PodcastoError
       ├── Unauthorized           the admin API key is missing or wrong
       ├── NotFound               podcast or episode does not exist
       ├── StatusConflict         a compare-and-set status transition matched no row
+      ├── AlreadyExists          a podcast id is taken (HTTP 409)
+      ├── PreconditionFailed     an If-Match version is stale: someone else wrote first (HTTP 412)
       ├── NoContent              the window holds no usable message (reason ``no_content``)
       ├── SourceFailed           the content source refused for good (private channel, bad export)
       ├── TelegramSessionInvalid the Telegram login session is revoked or no longer authorised
@@ -93,6 +95,14 @@ class StatusConflict(PermanentError):
     def __init__(self, message: str, *, current: str | None = None):
         super().__init__(message)
         self.current = current
+
+
+class AlreadyExists(PermanentError):
+    """A podcast with that id exists already (archived ones included)."""
+
+
+class PreconditionFailed(PermanentError):
+    """The podcast changed since the version the caller read (``If-Match``)."""
 
 
 class NoContent(PermanentError):

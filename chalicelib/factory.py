@@ -99,7 +99,16 @@ class Services:
             audio_url=lambda key: self.audio_url(key),
             admission=lambda: (self.settings.integer("MAX_EPISODES_IN_FLIGHT", minimum=1),
                                self.settings.integer("ADMISSION_RETRY_AFTER_SECONDS", minimum=1)),
+            # A server path is meaningful only on the machine that runs the local stage.
+            allow_exports=self.settings.stage not in AWS_STAGES,
+            clock=self.clock,
         )
+
+    def clock(self):
+        """Now, in UTC: one seam, so tests and the CLI's ``tick --now`` can set the time."""
+        from datetime import datetime, timezone
+
+        return datetime.now(timezone.utc)
 
     @cached_property
     def objects(self):

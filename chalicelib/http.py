@@ -13,10 +13,12 @@ from typing import Callable
 from chalice import Response
 
 from chalicelib.errors import (
+    AlreadyExists,
     ConfigurationError,
     InvalidInput,
     NotFound,
     PodcastoError,
+    PreconditionFailed,
     StatusConflict,
     TooManyRequests,
     TransientError,
@@ -60,6 +62,10 @@ def error_response(exc: Exception) -> Response:
         return _response(400, {"error": "InvalidInput", "message": str(exc)})
     if isinstance(exc, NotFound):
         return _response(404, {"error": "NotFound", "message": str(exc)})
+    if isinstance(exc, AlreadyExists):
+        return _response(409, {"error": "AlreadyExists", "message": str(exc)})
+    if isinstance(exc, PreconditionFailed):
+        return _response(412, {"error": "PreconditionFailed", "message": str(exc)})
     if isinstance(exc, StatusConflict):
         return _response(409, {"error": "StatusConflict", "message": str(exc), "status": exc.current})
     if isinstance(exc, TooManyRequests):
@@ -73,13 +79,14 @@ def error_response(exc: Exception) -> Response:
     return _response(500, {"error": "InternalError", "message": "an internal error occurred"})
 
 
-def handle(request, *, api_key: Callable[[], str], action: Callable[[], tuple[int, dict]]) -> Response:
+def handle(request, *, api_key: Callable[[], str], action: Callable[[], tuple]) -> Response:
+    """``action`` returns ``(status, body)`` or ``(status, body, headers)``."""
     from chalicelib.log import logger
 
     try:
         check_api_key(request.headers, api_key())
-        status, body = action()
-        return _response(status, body)
+        status, body, *headers = action()
+        return _response(status, body, headers[0] if headers else None)
     except Exception as exc:  # noqa: BLE001 - the edge: every error becomes a response
         response = error_response(exc)
         if response.status_code >= 500:
@@ -88,4 +95,5 @@ def handle(request, *, api_key: Callable[[], str], action: Callable[[], tuple[in
 
 
 def _response(status: int, body: dict, headers: dict | None = None) -> Response:
-    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers={**_JSON, **(headers or {})})
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status,
+                    headers={**_JSON, **(headers or {})})

@@ -34,7 +34,6 @@ def demo_podcast() -> Podcast:
         hosts=[{"name": "Alex", "role": "host"}, {"name": "Maya", "role": "expert"}],
         sources=[{"export": str(ROOT / "examples" / "demo-export" / "result.json"), "chat": None}],
         days_back=None,
-        frequency_days=7,
     )
 
 
@@ -80,13 +79,17 @@ def main(argv: list[str] | None = None, *, prepare: Callable[[Services], None] |
         app, host=args.host, port=args.port, bucket=settings.bucket, region=settings.region,
         time_scale=args.time_scale,
     ).start()
+    # The scheduler starts executions from this process, on this engine.
+    settings = Settings(overrides={"STATE_MACHINE_ARN": engine.state_machine_arn})
     objects = kept_objects(engine, settings)
     restored = objects.restore()
-    services = Services(settings, s3_client=engine.client("s3"), executions=engine, objects=objects)
+    services = Services(settings, s3_client=engine.client("s3"), sfn_client=engine.client("stepfunctions"),
+                        executions=engine, objects=objects)
     if prepare is not None:
         prepare(services)
     use_services(services)
-    services.episodes.put_podcast(demo_podcast())
+    if services.episodes.get_podcast(DEMO_PODCAST_ID) is None:  # an admin's edits survive a restart
+        services.episodes.create_podcast(demo_podcast())
     swept = sweep_quietly(services)
     if swept and swept["failed"]:
         print(f"podcasto local engine: {len(swept['failed'])} episodes whose execution was lost "
@@ -96,15 +99,30 @@ def main(argv: list[str] | None = None, *, prepare: Callable[[Services], None] |
     print(f"podcasto local engine: Step Functions and S3 on {engine.endpoint} "
           f"({restored} objects restored from {objects.root})", flush=True)
     print(f"podcasto local engine: state machine {engine.state_machine_arn}", flush=True)
+
+    period = settings.integer("SCHEDULER_TICK_SECONDS")
+    if period:
+        threading.Thread(target=tick_every, args=(engine, period, stop), name="scheduler", daemon=True).start()
+        print(f"podcasto local engine: scheduler tick every {period} s (SCHEDULER_TICK_SECONDS)", flush=True)
     if args.ready_file:
         Path(args.ready_file).write_text(engine.state_machine_arn)
-
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     stop.wait()
     sweeper.join(timeout=5)
     engine.stop()
     return 0
+
+
+def tick_every(engine, seconds: int, stop: threading.Event) -> None:
+    """``make local``'s stand-in for the scheduler's EventBridge rule: a tick now, then every
+    ``seconds``. A tick that fails is logged and the next one runs, as on AWS."""
+    while not stop.is_set():
+        try:
+            engine.run_scheduled("schedule_episodes")
+        except Exception:  # noqa: BLE001 - a failed tick must not stop the timer
+            logging.getLogger(__name__).exception("scheduler tick failed")
+        stop.wait(seconds)
 
 
 if __name__ == "__main__":

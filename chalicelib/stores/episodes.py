@@ -19,20 +19,39 @@ from chalicelib.domain import Window
 
 @dataclass
 class Podcast:
+    """A podcast's settings (validated by ``chalicelib.podcasts``) and its schedule's state."""
+
     id: str
     title: str
     language: str = "en"  # en | he
     format: str = "dialogue"  # dialogue | narrator
-    hosts: list[dict] = field(default_factory=list)  # [{"name": ..., "role": ...}]
-    # Where content comes from. Channels (``@name``, ``t.me/...``, numeric ids) for Telethon, or
-    # {"export": "<path to result.json>", "chat": <name or id or None>} for an export.
+    # [{"name": ..., "role": ..., "voices": {"polly": "Joanna", "gemini": "Kore"}}], at most two
+    hosts: list[dict] = field(default_factory=list)
+    # Where content comes from. Channels by label (``@name``, ``-100<id>``) for Telethon, or
+    # {"export": "<path to result.json>", "chat": <name or id or None>} for an export (local).
     sources: list = field(default_factory=list)
+    # How far back an episode may reach: bounds the first episode and any catch-up.
     days_back: int | None = 7
-    frequency_days: int | None = 7
     paused: bool = False
     # espeak | polly | gemini for this podcast's episodes; None: the SPEECH_PROVIDER_<LANG> /
     # SPEECH_PROVIDER setting (and, without one, the stage's default for the language).
     speech_provider: str | None = None
+    description: str = ""
+    author: str = ""
+    category: str = "News"  # one of Apple Podcasts' categories (chalicelib.podcasts.CATEGORIES)
+    explicit: bool = False
+    # Cover art: an https:// URL, or the key an upload stored it under (podcasts/<id>/cover.jpg)
+    image: str | None = None
+    script_style: str | None = None  # house style for the LLM writers, beside SCRIPT_STYLE
+    target_minutes: int | None = None  # None: chalicelib.podcasts.DEFAULT_TARGET_MINUTES
+    # When episodes are due ({"days": [...], "at": "07:00", "timezone": ...}); None: on demand.
+    schedule: dict | None = None
+    # Kept by the stores: the next due slot (ISO UTC), the archive mark, the ETag's version.
+    next_run_at: str | None = None
+    archived_at: str | None = None
+    version: int = 1
+    created_at: str | None = None
+    updated_at: str | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -86,11 +105,33 @@ class Episode:
 class EpisodeStore(Protocol):
     # --- podcasts ---------------------------------------------------------------------------
     def put_podcast(self, podcast: Podcast) -> None:
-        """Insert or replace a podcast (seeding, admin tooling)."""
+        """Insert or replace a podcast's settings (seeding, the CLI). Validated first; the
+        schedule's next run is computed from now."""
 
-    def get_podcast(self, podcast_id: str) -> Podcast | None: ...
+    def create_podcast(self, podcast: Podcast) -> Podcast:
+        """Insert a new podcast at version 1; ``AlreadyExists`` when the id is taken (archived
+        podcasts included)."""
 
-    def list_podcasts(self) -> list[Podcast]: ...
+    def get_podcast(self, podcast_id: str) -> Podcast | None:
+        """The podcast, archived or not (``archived_at`` says which)."""
+
+    def list_podcasts(self, *, include_archived: bool = False) -> list[Podcast]: ...
+
+    def update_podcast(self, podcast: Podcast, *, expected_version: int | None = None) -> Podcast:
+        """Replace a podcast's settings and next run as a compare-and-set on ``version`` (when
+        given): ``PreconditionFailed`` if another write came first, ``NotFound`` if absent.
+        The version goes up by one."""
+
+    def set_archived(self, podcast_id: str, archived: bool) -> Podcast:
+        """Archive (``archived_at`` = now) or restore a podcast; its episodes stay."""
+
+    def due_podcasts(self, now: datetime, *, limit: int) -> list[Podcast]:
+        """Podcasts whose ``next_run_at`` is at or before ``now``, not paused, not archived,
+        earliest first: one indexed query whatever the number of podcasts not due."""
+
+    def advance_schedule(self, podcast_id: str, *, expected: str | None, next_run_at: str | None) -> bool:
+        """Move ``next_run_at`` from ``expected`` to ``next_run_at``; False when it was no
+        longer ``expected`` (another scheduler, or an edit, moved it first)."""
 
     # --- episodes ---------------------------------------------------------------------------
     def create_episode(
@@ -143,6 +184,16 @@ class EpisodeStore(Protocol):
 
     def count_unfinished(self) -> int:
         """How many episodes are not yet completed or failed (admission control)."""
+    def list_episodes(self, podcast_id: str, *, limit: int, before: tuple[str, str] | None = None) -> list[Episode]:
+        """A podcast's episodes newest first (``created_at``, then ``id``, descending), at most
+        ``limit``, starting after the ``(created_at, id)`` of ``before`` (keyset pagination)."""
+
+    def episodes_in_flight(self, podcast_id: str) -> int:
+        """How many of the podcast's episodes are pending, content_collected or processing."""
+
+    def last_completed_end(self, podcast_id: str) -> str | None:
+        """The latest ``window_end`` of the podcast's completed episodes: where the next
+        episode without an explicit window starts."""
 
     def history(self, episode_id: str) -> list[dict]:
         """Transitions oldest first: {"from_status", "to_status", "at", "execution_id", "detail"}.

@@ -54,12 +54,17 @@ def canonical_episode_id(value: str) -> str | None:
         return None
 
 
-def check_podcast(podcast: Podcast) -> None:
-    validate_podcast_id(podcast.id, "id")
-    validate_choice(podcast.language, "language", LANGUAGES)
-    validate_choice(podcast.format, "format", FORMATS)
-    if podcast.speech_provider is not None:
-        validate_choice(podcast.speech_provider, "speech_provider", SPEECH_PROVIDERS)
+def check_podcast(podcast: Podcast) -> Podcast:
+    """The podcast in canonical form, or ``InvalidInput`` naming the field (both stores check
+    every write with the same validator the API uses)."""
+    from chalicelib.podcasts import validate_podcast
+
+    return validate_podcast(podcast)
+
+
+def run_at(moment: datetime) -> str:
+    """A schedule instant as the stores keep ``next_run_at``: whole seconds, UTC, ``Z``."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def is_legal_move(expected: str, to: str) -> bool:

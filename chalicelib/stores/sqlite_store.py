@@ -32,8 +32,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from chalicelib.domain import PENDING, SPEECH_PROVIDERS, STATUSES, TERMINAL, Window, new_episode_id
-from chalicelib.errors import NotFound, StatusConflict, StoreRejected, StoreUnavailable
+from chalicelib.domain import IN_FLIGHT, PENDING, SPEECH_PROVIDERS, Window, new_episode_id
+from chalicelib.errors import (
+    AlreadyExists,
+    NotFound,
+    PreconditionFailed,
+    StatusConflict,
+    StoreRejected,
+    StoreUnavailable,
+)
 from chalicelib.stores.episodes import Episode, Podcast
 from chalicelib.stores.rows import (
     canonical_episode_id,
@@ -44,9 +51,10 @@ from chalicelib.stores.rows import (
     episode_from_row,
     history_from_row,
     is_legal_move,
+    run_at,
+    utc_iso,
 )
 
-_UNFINISHED = ", ".join(f"'{status}'" for status in STATUSES if status not in TERMINAL)
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 _RETRYING = """OLD.status = 'failed' AND NEW.status = 'pending'
         AND NEW.attempt_count = OLD.attempt_count + 1
@@ -64,7 +72,6 @@ CREATE TABLE IF NOT EXISTS podcasts (
     hosts          TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(hosts)),
     sources        TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(sources)),
     days_back      INTEGER CHECK (days_back IS NULL OR days_back > 0),
-    frequency_days INTEGER CHECK (frequency_days IS NULL OR frequency_days > 0),
     paused         INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
     created_at     TEXT NOT NULL DEFAULT ({_NOW}),
     updated_at     TEXT NOT NULL DEFAULT ({_NOW})
@@ -174,6 +181,14 @@ COMMIT;
 """
 
 _SELECT_EPISODE = "SELECT * FROM episodes WHERE id = ?"
+_PODCAST_COLUMNS = (
+    "id", "title", "language", "format", "hosts", "sources", "days_back", "paused",
+    "speech_provider", "description", "author", "category", "explicit", "image", "script_style",
+    "target_minutes", "schedule", "next_run_at", "archived_at", "version",
+)
+_PODCAST_ROW = "json_object({})".format(", ".join(f"'{c}', NEW.{c}" for c in _PODCAST_COLUMNS))
+_NOW_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
+_IN_FLIGHT = "({})".format(", ".join(f"'{status}'" for status in IN_FLIGHT))
 
 # Columns added after a release, added on every open where missing: to a new file just made
 # from SCHEMA and to one made by an older podcasto (~/.podcasto/podcasto.db) alike, so each
@@ -182,8 +197,49 @@ _ADDED_COLUMNS = {
     "podcasts": {
         "speech_provider": "TEXT CHECK (speech_provider IS NULL OR speech_provider IN ({}))".format(
             ", ".join(f"'{name}'" for name in SPEECH_PROVIDERS)),
+        "description": "TEXT NOT NULL DEFAULT ''",
+        "author": "TEXT NOT NULL DEFAULT ''",
+        "category": "TEXT NOT NULL DEFAULT 'News'",
+        "explicit": "INTEGER NOT NULL DEFAULT 0 CHECK (explicit IN (0, 1))",
+        "image": "TEXT",
+        "script_style": "TEXT",
+        "target_minutes": "INTEGER",
+        "schedule": "TEXT CHECK (schedule IS NULL OR json_valid(schedule))",
+        "next_run_at": "TEXT",  # %Y-%m-%dT%H:%M:%SZ, so text order is time order
+        "archived_at": "TEXT",
+        "version": "INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1)",
     },
 }
+
+# Made after the columns exist (older files get them first). The podcast rules are the Python
+# validator's own (chalicelib.podcasts), registered on this store's connections as
+# podcasto_podcast_problem(): a client without it cannot write a podcast at all.
+_PODCAST_RULES = f"""
+BEGIN IMMEDIATE;
+CREATE INDEX IF NOT EXISTS podcasts_due ON podcasts (next_run_at)
+    WHERE next_run_at IS NOT NULL AND paused = 0 AND archived_at IS NULL;
+CREATE INDEX IF NOT EXISTS episodes_podcast_created ON episodes (podcast_id, created_at DESC, id DESC);
+DROP TRIGGER IF EXISTS podcasts_valid_insert;
+DROP TRIGGER IF EXISTS podcasts_valid_update;
+CREATE TRIGGER podcasts_valid_insert BEFORE INSERT ON podcasts
+WHEN podcasto_podcast_problem({_PODCAST_ROW}) IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'the podcast breaks a rule of chalicelib.podcasts'); END;
+CREATE TRIGGER podcasts_valid_update BEFORE UPDATE ON podcasts
+WHEN podcasto_podcast_problem({_PODCAST_ROW}) IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'the podcast breaks a rule of chalicelib.podcasts'); END;
+COMMIT;
+"""
+
+
+def _podcast_problem(row_json: str) -> str | None:
+    """What is wrong with a podcast row about to be written, or None (SQL function)."""
+    from chalicelib.podcasts import validate_podcast
+
+    try:
+        validate_podcast(_podcast(json.loads(row_json)))
+    except Exception as exc:  # noqa: BLE001 - any problem is an answer, never a crash in SQLite
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:
@@ -208,6 +264,7 @@ class SqliteEpisodeStore:
             try:
                 self._call(lambda: conn.executescript(SCHEMA))
                 self._call(lambda: _add_missing_columns(conn))
+                self._call(lambda: conn.executescript(_PODCAST_RULES))
             finally:
                 if conn.in_transaction:  # the script failed half-way: keep the file as it was
                     conn.rollback()
@@ -233,6 +290,7 @@ class SqliteEpisodeStore:
             conn.row_factory = sqlite3.Row
             # The key to episode_retry_grants (see the module docstring).
             conn.create_function("podcasto_retry_grant", 0, lambda: 1, deterministic=True)
+            conn.create_function("podcasto_podcast_problem", 1, _podcast_problem, deterministic=True)
             conn.execute("PRAGMA foreign_keys = ON")
             # WAL + NORMAL: a commit never corrupts the file; only a power loss can undo the
             # last commits, and fsync on every status move buys nothing for this store.
@@ -290,43 +348,99 @@ class SqliteEpisodeStore:
 
     # --- podcasts ---------------------------------------------------------------------------
     def put_podcast(self, podcast: Podcast) -> None:
-        check_podcast(podcast)
+        podcast = check_podcast(podcast)
+        values = _podcast_values(podcast)
+        names = [n for n in _PODCAST_COLUMNS if n not in ("version",)]
         with self._write() as conn:
             # An upsert, not INSERT OR REPLACE: replacing deletes the row its episodes point at.
             self._execute(
                 conn,
-                """INSERT INTO podcasts (id, title, language, format, hosts, sources, days_back,
-                                         frequency_days, paused, speech_provider)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (id) DO UPDATE SET
-                       title = excluded.title, language = excluded.language,
-                       format = excluded.format, hosts = excluded.hosts,
-                       sources = excluded.sources, days_back = excluded.days_back,
-                       frequency_days = excluded.frequency_days, paused = excluded.paused,
-                       speech_provider = excluded.speech_provider""",
-                (
-                    podcast.id,
-                    podcast.title,
-                    podcast.language,
-                    podcast.format,
-                    json.dumps(podcast.hosts),
-                    json.dumps(podcast.sources),
-                    podcast.days_back,
-                    podcast.frequency_days,
-                    int(bool(podcast.paused)),
-                    podcast.speech_provider,
-                ),
+                f"""INSERT INTO podcasts ({", ".join(names)}) VALUES ({", ".join("?" for _ in names)})
+                    ON CONFLICT (id) DO UPDATE SET
+                    {", ".join(f"{n} = excluded.{n}" for n in names if n != "id")},
+                    version = podcasts.version + 1""",
+                tuple(values[n] for n in names),
             )
+
+    def create_podcast(self, podcast: Podcast) -> Podcast:
+        podcast = check_podcast(podcast)
+        values = {**_podcast_values(podcast), "version": 1, "archived_at": None}
+        with self._write() as conn:
+            if self._query(conn, "SELECT 1 FROM podcasts WHERE id = ?", (podcast.id,)):
+                raise AlreadyExists(f"a podcast with id {podcast.id!r} exists already")
+            self._execute(
+                conn,
+                f"INSERT INTO podcasts ({', '.join(_PODCAST_COLUMNS)}) "
+                f"VALUES ({', '.join('?' for _ in _PODCAST_COLUMNS)})",
+                tuple(values[n] for n in _PODCAST_COLUMNS),
+            )
+            return self._podcast(conn, podcast.id)
 
     def get_podcast(self, podcast_id: str) -> Podcast | None:
         with self._connection() as conn:
-            rows = self._query(conn, "SELECT * FROM podcasts WHERE id = ?", (podcast_id,))
+            return self._podcast(conn, podcast_id)
+
+    def _podcast(self, conn: sqlite3.Connection, podcast_id: str) -> Podcast | None:
+        rows = self._query(conn, "SELECT * FROM podcasts WHERE id = ?", (podcast_id,))
         return _podcast(rows[0]) if rows else None
 
-    def list_podcasts(self) -> list[Podcast]:
+    def list_podcasts(self, *, include_archived: bool = False) -> list[Podcast]:
+        where = "" if include_archived else "WHERE archived_at IS NULL"
         with self._connection() as conn:
-            rows = self._query(conn, "SELECT * FROM podcasts ORDER BY id")
+            rows = self._query(conn, f"SELECT * FROM podcasts {where} ORDER BY id")
         return [_podcast(row) for row in rows]
+
+    def update_podcast(self, podcast: Podcast, *, expected_version: int | None = None) -> Podcast:
+        podcast = check_podcast(podcast)
+        values = _podcast_values(podcast)
+        names = [n for n in _PODCAST_COLUMNS if n not in ("id", "archived_at", "version")]
+        with self._write() as conn:
+            moved = self._execute(
+                conn,
+                f"""UPDATE podcasts SET {", ".join(f"{n} = ?" for n in names)}, version = version + 1
+                    WHERE id = ? AND (? IS NULL OR version = ?)""",
+                (*(values[n] for n in names), podcast.id, expected_version, expected_version),
+            )
+            found = self._podcast(conn, podcast.id)
+            if found is None:
+                raise NotFound(f"podcast {podcast.id!r} does not exist")
+            if not moved:
+                raise PreconditionFailed(
+                    f"podcast {podcast.id!r} changed since version {expected_version} "
+                    f"(now version {found.version}): read it again")
+            return found
+
+    def set_archived(self, podcast_id: str, archived: bool) -> Podcast:
+        with self._write() as conn:
+            self._execute(
+                conn,
+                f"""UPDATE podcasts SET archived_at = CASE WHEN ? THEN strftime('{_NOW_SECONDS}', 'now')
+                    END, version = version + 1 WHERE id = ?""",
+                (int(archived), podcast_id),
+            )
+            found = self._podcast(conn, podcast_id)
+            if found is None:
+                raise NotFound(f"podcast {podcast_id!r} does not exist")
+            return found
+
+    def due_podcasts(self, now: datetime, *, limit: int) -> list[Podcast]:
+        with self._connection() as conn:
+            rows = self._query(
+                conn,
+                """SELECT * FROM podcasts
+                   WHERE next_run_at IS NOT NULL AND paused = 0 AND archived_at IS NULL
+                     AND next_run_at <= ? ORDER BY next_run_at LIMIT ?""",
+                (run_at(now), limit),
+            )
+        return [_podcast(row) for row in rows]
+
+    def advance_schedule(self, podcast_id: str, *, expected: str | None, next_run_at: str | None) -> bool:
+        with self._write() as conn:
+            return bool(self._execute(
+                conn,
+                "UPDATE podcasts SET next_run_at = ? WHERE id = ? AND next_run_at IS ?",
+                (next_run_at, podcast_id, expected),
+            ))
 
     # --- episodes ---------------------------------------------------------------------------
     def create_episode(
@@ -471,7 +585,7 @@ class SqliteEpisodeStore:
         with self._connection() as conn:
             rows = self._query(
                 conn,
-                f"""SELECT * FROM episodes WHERE status IN ({_UNFINISHED}) AND updated_at < ?
+                f"""SELECT * FROM episodes WHERE status IN {_IN_FLIGHT} AND updated_at < ?
                     ORDER BY updated_at, id LIMIT ?""",
                 (bound, limit),
             )
@@ -479,8 +593,43 @@ class SqliteEpisodeStore:
 
     def count_unfinished(self) -> int:
         with self._connection() as conn:
-            rows = self._query(conn, f"SELECT count(*) AS n FROM episodes WHERE status IN ({_UNFINISHED})")
+            rows = self._query(conn, f"SELECT count(*) AS n FROM episodes WHERE status IN {_IN_FLIGHT}")
         return rows[0]["n"]
+
+    def list_episodes(self, podcast_id: str, *, limit: int, before: tuple[str, str] | None = None) -> list[Episode]:
+        after_sql, params = "", ()
+        if before is not None:
+            # created_at is written by the database in one fixed format: text order is time order.
+            after_sql, params = "AND (created_at < ? OR (created_at = ? AND id < ?))", (
+                _sqlite_time(before[0]), _sqlite_time(before[0]), before[1])
+        with self._connection() as conn:
+            rows = self._query(
+                conn,
+                f"""SELECT * FROM episodes WHERE podcast_id = ? {after_sql}
+                    ORDER BY created_at DESC, id DESC LIMIT ?""",
+                (podcast_id, *params, limit),
+            )
+        return [episode_from_row(row) for row in rows]
+
+    def episodes_in_flight(self, podcast_id: str) -> int:
+        with self._connection() as conn:
+            rows = self._query(
+                conn, f"SELECT count(*) AS n FROM episodes WHERE podcast_id = ? AND status IN {_IN_FLIGHT}",
+                (podcast_id,))
+        return rows[0]["n"]
+
+    def last_completed_end(self, podcast_id: str) -> str | None:
+        with self._connection() as conn:
+            rows = self._query(
+                conn,
+                "SELECT window_end FROM episodes WHERE podcast_id = ? AND status = 'completed' "
+                "AND window_end IS NOT NULL",
+                (podcast_id,),
+            )
+        # Compared as instants: window bounds are written by Window.to_json, with or without
+        # fractions of a second.
+        ends = [utc_iso(row["window_end"]) for row in rows]
+        return max(ends, key=lambda end: datetime.fromisoformat(end.replace("Z", "+00:00")), default=None)
 
     def history(self, episode_id: str) -> list[dict]:
         episode_id = canonical_episode_id(episode_id) or episode_id
@@ -493,16 +642,53 @@ class SqliteEpisodeStore:
         return [history_from_row(row) for row in rows]
 
 
+def _sqlite_time(iso: str) -> str:
+    """An ISO instant in the format this store's database writes (``_NOW``)."""
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _podcast_values(podcast: Podcast) -> dict:
+    """A podcast as this store's columns hold it (JSON as text, booleans as 0/1)."""
+    return {
+        "id": podcast.id, "title": podcast.title, "language": podcast.language,
+        "format": podcast.format, "hosts": json.dumps(podcast.hosts, ensure_ascii=False),
+        "sources": json.dumps(podcast.sources, ensure_ascii=False), "days_back": podcast.days_back,
+        "paused": int(bool(podcast.paused)), "speech_provider": podcast.speech_provider,
+        "description": podcast.description, "author": podcast.author, "category": podcast.category,
+        "explicit": int(bool(podcast.explicit)), "image": podcast.image,
+        "script_style": podcast.script_style, "target_minutes": podcast.target_minutes,
+        "schedule": json.dumps(podcast.schedule) if podcast.schedule is not None else None,
+        "next_run_at": podcast.next_run_at, "archived_at": podcast.archived_at,
+        "version": podcast.version,
+    }
+
+
 def _podcast(row: dict) -> Podcast:
+    def loads(value):
+        return json.loads(value) if isinstance(value, str) else value
+
     return Podcast(
         id=row["id"],
         title=row["title"],
         language=row["language"],
         format=row["format"],
-        hosts=json.loads(row["hosts"]),
-        sources=json.loads(row["sources"]),
+        hosts=loads(row["hosts"]),
+        sources=loads(row["sources"]),
         days_back=row["days_back"],
-        frequency_days=row["frequency_days"],
         paused=bool(row["paused"]),
         speech_provider=row["speech_provider"],
+        description=row["description"],
+        author=row["author"],
+        category=row["category"],
+        explicit=bool(row["explicit"]),
+        image=row["image"],
+        script_style=row["script_style"],
+        target_minutes=row["target_minutes"],
+        schedule=loads(row["schedule"]),
+        next_run_at=row["next_run_at"],
+        archived_at=utc_iso(row["archived_at"]),
+        version=row["version"],
+        created_at=utc_iso(row.get("created_at")),
+        updated_at=utc_iso(row.get("updated_at")),
     )

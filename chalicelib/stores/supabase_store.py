@@ -20,17 +20,19 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import datetime
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import httpx
 from postgrest.exceptions import APIError
 from pydantic import ValidationError
 
-from chalicelib.domain import PENDING, STATUSES, TERMINAL, Window
+from chalicelib.domain import COMPLETED, IN_FLIGHT, PENDING, Window
 from chalicelib.errors import (
+    AlreadyExists,
     ConfigurationError,
     NotFound,
+    PreconditionFailed,
     StatusConflict,
     StoreRejected,
     StoreUnavailable,
@@ -46,9 +48,10 @@ from chalicelib.stores.rows import (
     episode_from_row,
     history_from_row,
     is_legal_move,
+    run_at,
+    utc_iso,
 )
 
-_UNFINISHED = [status for status in STATUSES if status not in TERMINAL]
 _UNIQUE_VIOLATION = "23505"
 _FOREIGN_KEY_VIOLATION = "23503"
 # PostgREST's own "cannot reach the database" codes, for answers that lost their HTTP status.
@@ -169,10 +172,22 @@ class SupabaseEpisodeStore:
 
     # --- podcasts ---------------------------------------------------------------------------
     def put_podcast(self, podcast: Podcast) -> None:
-        check_podcast(podcast)
-        self._run(
-            self._table("podcasts").upsert(podcast.to_json(), on_conflict="id"), "save a podcast"
-        )
+        row = _podcast_row(check_podcast(podcast))
+        for name in ("version", "archived_at", "created_at", "updated_at"):
+            row.pop(name)
+        self._run(self._table("podcasts").upsert(row, on_conflict="id"), "save a podcast")
+
+    def create_podcast(self, podcast: Podcast) -> Podcast:
+        row = {**_podcast_row(check_podcast(podcast)), "version": 1, "archived_at": None}
+        for name in ("created_at", "updated_at"):
+            row.pop(name)
+        try:
+            rows = self._send(self._table("podcasts").insert(row), "create a podcast").data
+        except APIError as exc:
+            if exc.code == _UNIQUE_VIOLATION:
+                raise AlreadyExists(f"a podcast with id {podcast.id!r} exists already") from None
+            raise self._refusal(exc, "create a podcast") from exc
+        return _podcast(rows[0])
 
     def get_podcast(self, podcast_id: str) -> Podcast | None:
         rows = self._run(
@@ -180,9 +195,67 @@ class SupabaseEpisodeStore:
         )
         return _podcast(rows[0]) if rows else None
 
-    def list_podcasts(self) -> list[Podcast]:
-        rows = self._run(self._table("podcasts").select("*").order("id"), "list podcasts")
+    def list_podcasts(self, *, include_archived: bool = False) -> list[Podcast]:
+        request = self._table("podcasts").select("*")
+        if not include_archived:
+            request = request.is_("archived_at", "null")
+        rows = self._run(request.order("id"), "list podcasts")
         return [_podcast(row) for row in rows]
+
+    def update_podcast(self, podcast: Podcast, *, expected_version: int | None = None) -> Podcast:
+        row = _podcast_row(check_podcast(podcast))
+        current = self.get_podcast(podcast.id)
+        if current is None:
+            raise NotFound(f"podcast {podcast.id!r} does not exist")
+        version = current.version if expected_version is None else expected_version
+        for name in ("id", "archived_at", "created_at", "updated_at"):
+            row.pop(name)
+        # PostgREST has no "version = version + 1": the compare-and-set on the version read
+        # makes the new value safe to compute here.
+        row["version"] = version + 1
+        rows = self._run(
+            self._table("podcasts").update(row).eq("id", podcast.id).eq("version", version),
+            "update a podcast",
+        )
+        if rows:
+            return _podcast(rows[0])
+        found = self.get_podcast(podcast.id)
+        if found is None:
+            raise NotFound(f"podcast {podcast.id!r} does not exist")
+        if expected_version is None:
+            raise StoreUnavailable(f"podcast {podcast.id!r} changed during the update; try again")
+        raise PreconditionFailed(
+            f"podcast {podcast.id!r} changed since version {expected_version} "
+            f"(now version {found.version}): read it again")
+
+    def set_archived(self, podcast_id: str, archived: bool) -> Podcast:
+        for _ in range(3):  # the version is a compare-and-set; concurrent edits are rare
+            current = self.get_podcast(podcast_id)
+            if current is None:
+                raise NotFound(f"podcast {podcast_id!r} does not exist")
+            rows = self._run(
+                self._table("podcasts").update({
+                    "archived_at": utc_iso(datetime.now(timezone.utc)) if archived else None,
+                    "version": current.version + 1,
+                }).eq("id", podcast_id).eq("version", current.version),
+                "archive a podcast",
+            )
+            if rows:
+                return _podcast(rows[0])
+        raise StoreUnavailable(f"podcast {podcast_id!r} kept changing; try again")
+
+    def due_podcasts(self, now: datetime, *, limit: int) -> list[Podcast]:
+        rows = self._run(
+            self._table("podcasts").select("*").lte("next_run_at", run_at(now))
+            .eq("paused", False).is_("archived_at", "null").order("next_run_at").limit(limit),
+            "list due podcasts",
+        )
+        return [_podcast(row) for row in rows]
+
+    def advance_schedule(self, podcast_id: str, *, expected: str | None, next_run_at: str | None) -> bool:
+        request = self._table("podcasts").update({"next_run_at": next_run_at}).eq("id", podcast_id)
+        request = request.is_("next_run_at", "null") if expected is None else request.eq("next_run_at", expected)
+        return bool(self._run(request, "advance a schedule"))
 
     # --- episodes ---------------------------------------------------------------------------
     def create_episode(
@@ -313,7 +386,7 @@ class SupabaseEpisodeStore:
 
     def unfinished(self, *, updated_before: datetime, limit: int) -> list[Episode]:
         rows = self._run(
-            self._table("episodes").select("*").in_("status", _UNFINISHED)
+            self._table("episodes").select("*").in_("status", list(IN_FLIGHT))
             .lt("updated_at", updated_before.isoformat()).order("updated_at").order("id").limit(limit),
             "list unfinished episodes",
         )
@@ -321,11 +394,37 @@ class SupabaseEpisodeStore:
 
     def count_unfinished(self) -> int:
         # head=True: PostgREST answers the count in Content-Range and sends no rows.
-        request = self._table("episodes").select("id", count="exact", head=True).in_("status", _UNFINISHED)
+        request = self._table("episodes").select("id", count="exact", head=True).in_("status", list(IN_FLIGHT))
         try:
             return self._send(request, "count unfinished episodes").count or 0
         except APIError as exc:
             raise self._refusal(exc, "count unfinished episodes") from exc
+    def list_episodes(self, podcast_id: str, *, limit: int, before: tuple[str, str] | None = None) -> list[Episode]:
+        request = self._table("episodes").select("*").eq("podcast_id", podcast_id)
+        if before is not None:
+            at, episode_id = before
+            request = request.or_(
+                f"created_at.lt.{_quoted(at)},and(created_at.eq.{_quoted(at)},id.lt.{_quoted(episode_id)})")
+        rows = self._run(
+            request.order("created_at", desc=True).order("id", desc=True).limit(limit), "list episodes")
+        return [episode_from_row(row) for row in rows]
+
+    def episodes_in_flight(self, podcast_id: str) -> int:
+        rows = self._run(
+            self._table("episodes").select("id").eq("podcast_id", podcast_id)
+            .in_("status", list(IN_FLIGHT)),
+            "count episodes in flight",
+        )
+        return len(rows)
+
+    def last_completed_end(self, podcast_id: str) -> str | None:
+        rows = self._run(
+            self._table("episodes").select("window_end").eq("podcast_id", podcast_id)
+            .eq("status", COMPLETED).not_.is_("window_end", "null")
+            .order("window_end", desc=True).limit(1),
+            "read the last completed episode",
+        )
+        return utc_iso(rows[0]["window_end"]) if rows else None
 
     def history(self, episode_id: str) -> list[dict]:
         canonical = canonical_episode_id(episode_id)
@@ -369,4 +468,13 @@ def _quoted(value: str) -> str:
 
 
 def _podcast(row: dict) -> Podcast:
-    return Podcast(**{name: row[name] for name in PODCAST_COLUMNS})
+    values = {name: row.get(name) for name in PODCAST_COLUMNS}
+    for name in ("archived_at", "created_at", "updated_at"):
+        values[name] = utc_iso(values[name])
+    if values["next_run_at"] is not None:
+        values["next_run_at"] = run_at(datetime.fromisoformat(utc_iso(values["next_run_at"]).replace("Z", "+00:00")))
+    return Podcast(**values)
+
+
+def _podcast_row(podcast: Podcast) -> dict:
+    return podcast.to_json()

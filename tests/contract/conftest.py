@@ -6,6 +6,7 @@ the store's Python, refuses illegal statuses and moves.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -26,11 +27,14 @@ class StoreHarness:
     raw_update: Callable[[str, dict], None]
     # Inserts the episode row ``values`` bypassing the store, likewise.
     raw_insert: Callable[[dict], None]
+    # Writes a podcast row (insert, or update when the id exists) bypassing the store.
+    raw_podcast: Callable[[dict], None]
     refused: tuple[type[BaseException], ...]
 
     def new_podcast(self, **overrides) -> Podcast:
         """A fresh podcast with a unique id, so stores shared between tests never collide."""
-        values = {"id": f"pod-{uuid.uuid4().hex[:12]}", "title": "Contract test podcast"}
+        values = {"id": f"pod-{uuid.uuid4().hex[:12]}", "title": "Contract test podcast",
+                  "sources": ["@contract_channel"]}
         values.update(overrides)
         podcast = Podcast(**values)
         self.store.put_podcast(podcast)
@@ -62,8 +66,23 @@ def _sqlite_harness(tmp_path) -> StoreHarness:
         finally:
             conn.close()
 
+    def raw_podcast(values: dict) -> None:
+        # A connection of this store's (it has the rules' SQL function; a foreign connection
+        # could not write a podcast at all), writing SQL the store would never write.
+        conn = store._open()
+        try:
+            values = {k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in values.items()}
+            conn.execute(
+                f"INSERT INTO podcasts ({', '.join(values)}) VALUES ({', '.join('?' for _ in values)}) "
+                f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{k} = excluded.{k}' for k in values)}",
+                tuple(values.values()),
+            )
+        finally:
+            conn.close()
+
     return StoreHarness(
-        store=store, raw_update=raw_update, raw_insert=raw_insert, refused=(sqlite3.IntegrityError,)
+        store=store, raw_update=raw_update, raw_insert=raw_insert, raw_podcast=raw_podcast,
+        refused=(sqlite3.IntegrityError,),
     )
 
 
@@ -84,7 +103,11 @@ def _supabase_harness(store: SupabaseEpisodeStore) -> StoreHarness:
     def raw_insert(values: dict) -> None:
         raw.table("episodes").insert(values).execute()
 
-    return StoreHarness(store=store, raw_update=raw_update, raw_insert=raw_insert, refused=(APIError,))
+    def raw_podcast(values: dict) -> None:
+        raw.table("podcasts").upsert(values, on_conflict="id").execute()
+
+    return StoreHarness(store=store, raw_update=raw_update, raw_insert=raw_insert,
+                        raw_podcast=raw_podcast, refused=(APIError,))
 
 
 STORE_KINDS = ["sqlite", "supabase"]

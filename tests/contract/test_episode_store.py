@@ -59,19 +59,34 @@ def episode_in(harness, status: str, execution_id: str = "exec-1"):
 
 
 # --- podcasts -----------------------------------------------------------------------------------
-def test_podcast_round_trips_with_hosts_and_sources(harness):
+SETTINGS = ("title", "language", "format", "hosts", "sources", "days_back", "paused", "speech_provider",
+            "description", "author", "category", "explicit", "image", "script_style", "target_minutes",
+            "schedule", "next_run_at")
+
+
+def test_podcast_round_trips_with_every_setting(harness):
     podcast = harness.new_podcast(
         language="he",
         format="narrator",
-        hosts=[{"name": "Dana", "role": "host"}, {"name": "Avi", "role": "expert"}],
-        sources=["@channel_one", {"export": "/tmp/result.json", "chat": None}],
+        hosts=[{"name": "Dana", "role": "host", "voices": {"gemini": "Kore"}}, {"name": "Avi", "role": "expert"}],
+        sources=["@channel_one", "-1001234567890"],
         days_back=3,
-        frequency_days=1,
         paused=True,
         speech_provider="gemini",
+        description="שלום & <b>news</b>\nsecond line",
+        author="Dana",
+        category="Technology",
+        explicit=True,
+        image="https://example.com/cover.jpg",
+        script_style="Keep it light.",
+        target_minutes=15,
+        schedule={"days": ["mon", "sun"], "at": "07:00", "timezone": "Asia/Jerusalem"},
+        next_run_at="2026-12-06T05:00:00Z",
     )
-    assert harness.store.get_podcast(podcast.id) == podcast
-    assert podcast in harness.store.list_podcasts()
+    found = harness.store.get_podcast(podcast.id)
+    assert {f: getattr(found, f) for f in SETTINGS} == {f: getattr(podcast, f) for f in SETTINGS}
+    assert found.version >= 1 and found.archived_at is None and found.created_at
+    assert podcast.id in [p.id for p in harness.store.list_podcasts()]
 
 
 def test_a_podcast_without_its_own_speech_provider_reads_back_as_none(harness):

@@ -13,7 +13,7 @@ from podcasto_deploy.template import task_functions
 
 ROOT = Path(__file__).resolve().parents[2]
 ASL = json.loads((ROOT / "statemachine.asl.json").read_text())
-README = (ROOT / "README.md").read_text()
+README = (ROOT / "docs" / "deploy.md").read_text()
 
 # The only actions allowed on "Resource": "*": AWS offers nothing narrower for them (each is
 # explained in the README's Deploy section).
@@ -37,6 +37,7 @@ SECRETS_NEEDED = {
     "MarkCompleted": {"SUPABASE_KEY"},
     "MarkFailed": {"SUPABASE_KEY"},
     "ReconcileExecution": {"SUPABASE_KEY"},
+    "ScheduleEpisodes": {"SUPABASE_KEY"},
     "SweepEpisodes": {"SUPABASE_KEY"},
 }
 
@@ -142,7 +143,7 @@ def test_star_resources_only_where_aws_offers_nothing_narrower_and_each_is_docum
                 unexpected = set(_listed(statement["Action"])) - STAR_RESOURCE_ACTIONS
                 assert not unexpected, f"{role}: {unexpected} on Resource *"
     for action in STAR_RESOURCE_ACTIONS:
-        assert f"`{action}`" in README, f"README's Deploy section does not explain {action} on *"
+        assert f"`{action}`" in README, f"docs/deploy.md does not explain {action} on *"
 
 
 def test_s3_access_stays_inside_the_content_bucket_under_the_episode_prefix(packaged):
@@ -159,14 +160,22 @@ def test_s3_access_stays_inside_the_content_bucket_under_the_episode_prefix(pack
                     assert resource.startswith("arn:${AWS::Partition}:s3:::${ContentBucket}/podcasts/"), (role, resource)
 
 
-def test_only_the_api_may_start_executions_and_only_of_this_state_machine(packaged):
+def test_only_the_api_and_the_scheduler_may_start_executions_and_only_of_this_state_machine(packaged):
     starters = {
         role: [s for s in statements if "states:StartExecution" in _listed(s["Action"])]
         for role, statements in statements_by_role(packaged).items()
     }
     starters = {role: found for role, found in starters.items() if found}
-    assert list(starters) == ["ApiHandlerRole"]
-    assert [resource_text(r) for r in _listed(starters["ApiHandlerRole"][0]["Resource"])] == ["${StateMachine}"]
+    assert sorted(starters) == ["ApiHandlerRole", "ScheduleEpisodesRole"]
+    for role in starters:
+        assert [resource_text(r) for r in _listed(starters[role][0]["Resource"])] == ["${StateMachine}"]
+
+
+def test_the_scheduler_knows_the_state_machine_and_runs_every_five_minutes(packaged):
+    function = packaged.template["Resources"]["ScheduleEpisodes"]["Properties"]
+    assert function["Environment"]["Variables"]["STATE_MACHINE_ARN"] == {"Ref": "StateMachine"}
+    (event,) = function["Events"].values()
+    assert event["Type"] == "Schedule" and event["Properties"]["Schedule"] == "rate(5 minutes)"
 
 
 def test_only_the_sweeper_may_describe_executions_and_only_this_state_machines(packaged):

@@ -32,7 +32,7 @@ def anon(supabase_stack):
 @pytest.fixture(scope="module")
 def failed_episode(supabase_stack):
     store = SupabaseEpisodeStore.from_settings(supabase_stack.url, supabase_stack.key)
-    store.put_podcast(Podcast(id="schema-test", title="Schema test"))
+    store.put_podcast(Podcast(id="schema-test", title="Schema test", sources=["@schema_test"]))
     episode, _ = store.create_episode(
         podcast_id="schema-test", language="en", format="dialogue", window=Window(None, None)
     )

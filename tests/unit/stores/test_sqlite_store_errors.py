@@ -13,14 +13,14 @@ from chalicelib.stores.sqlite_store import SqliteEpisodeStore
 
 def test_the_parent_directory_is_created(tmp_path):
     path = tmp_path / "a" / "b" / "episodes.sqlite3"
-    SqliteEpisodeStore(str(path)).put_podcast(Podcast(id="p1", title="t"))
+    SqliteEpisodeStore(str(path)).put_podcast(Podcast(id="p1", title="t", sources=["@channel_one"]))
     assert path.exists()
 
 
 def test_a_database_locked_beyond_the_busy_timeout_is_unavailable(tmp_path):
     path = str(tmp_path / "episodes.sqlite3")
     store = SqliteEpisodeStore(path, busy_timeout=0.05)
-    store.put_podcast(Podcast(id="p1", title="t"))
+    store.put_podcast(Podcast(id="p1", title="t", sources=["@channel_one"]))
     episode, _ = store.create_episode(
         podcast_id="p1", language="en", format="dialogue", window=Window(None, None)
     )
@@ -36,7 +36,7 @@ def test_a_database_locked_beyond_the_busy_timeout_is_unavailable(tmp_path):
 
 
 def _failed_episode(store: SqliteEpisodeStore):
-    store.put_podcast(Podcast(id="p1", title="t"))
+    store.put_podcast(Podcast(id="p1", title="t", sources=["@channel_one"]))
     episode, _ = store.create_episode(
         podcast_id="p1", language="en", format="dialogue", window=Window(None, None)
     )
