@@ -393,8 +393,8 @@ class SupabaseEpisodeStore:
         return [episode_from_row(row) for row in rows]
 
     def count_unfinished(self) -> int:
-        # head=True: PostgREST answers the count in Content-Range and sends no rows.
-        request = self._table("episodes").select("id", count="exact", head=True).in_("status", list(IN_FLIGHT))
+        # count="exact": PostgREST answers the count in Content-Range; one row at most is sent.
+        request = self._table("episodes").select("id", count="exact").in_("status", list(IN_FLIGHT)).limit(1)
         try:
             return self._send(request, "count unfinished episodes").count or 0
         except APIError as exc:

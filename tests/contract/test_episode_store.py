@@ -532,7 +532,10 @@ def test_unfinished_leaves_out_episodes_written_after_the_bound(harness):
 
 
 def test_unfinished_is_least_recently_written_first_and_bounded(harness):
+    import time
+
     first, second = new_episode(harness), new_episode(harness)
+    time.sleep(0.01)  # SQLite's timestamps count milliseconds
     harness.store.claim(first.id, "exec-1")  # first is now the most recently written
     ids = [e.id for e in harness.store.unfinished(updated_before=_later(), limit=10_000)]
     assert ids.index(second.id) < ids.index(first.id)

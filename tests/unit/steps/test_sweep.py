@@ -18,7 +18,7 @@ ARN = "arn:aws:states:us-east-1:123456789012:execution:podcasto-dev:episode-{}-a
 @pytest.fixture
 def episodes(tmp_path):
     store = SqliteEpisodeStore(str(tmp_path / "podcasto.db"))
-    store.put_podcast(Podcast(id="p", title="P"))
+    store.put_podcast(Podcast(id="p", title="P", sources=["@podcasto_news"]))
     return store
 
 
