@@ -49,6 +49,9 @@ PODCAST = "bench-load"
 TERMINAL = ("completed", "failed")
 INFRASTRUCTURE = ("ExecutionLost", "WorkflowUnavailable")  # retried once by the client
 DEADLINE_SECONDS = 900
+# Every episode asks for the export's day explicitly: without a window, a podcast's next episode
+# starts where its last completed one ended (chalicelib.continuity), past the export.
+WINDOW = {"start_date": "2026-11-20", "end_date": "2026-11-20"}
 
 
 # --- the engine process, with faults ------------------------------------------------------------
@@ -186,8 +189,10 @@ def write_export(folder: Path, messages: int = 6) -> Path:
              "A security advisory covers the old upload endpoint; update soon.",
              "Docs now have a migration guide for the configuration format.",
              "Thanks to twelve new contributors who joined this month."]
+    first = 1795168800  # 2026-11-20 10:00 UTC: inside WINDOW
     data = {"name": "Load Channel", "type": "public_channel", "id": 4242, "messages": [
-        {"id": i + 1, "type": "message", "date": "2026-11-20T10:00:00", "date_unixtime": str(1763632800 + i * 600),
+        {"id": i + 1, "type": "message", "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(first + i * 600)),
+         "date_unixtime": str(first + i * 600),
          "from": "Load Channel", "from_id": "channel4242", "text": texts[i % len(texts)]}
         for i in range(messages)]}
     path = folder / "result.json"
@@ -292,7 +297,7 @@ def run(episodes: int, bound: int) -> dict:
         began = time.monotonic()
         key = {"Idempotency-Key": f"bench-{episodes}-{number}"}
         while True:
-            status, body, headers = call("POST", f"{stack.api}/podcasts/{PODCAST}/episodes", {}, key)
+            status, body, headers = call("POST", f"{stack.api}/podcasts/{PODCAST}/episodes", WINDOW, key)
             if status == 429:
                 with lock:
                     refused_429 += 1

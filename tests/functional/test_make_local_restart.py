@@ -73,11 +73,14 @@ def test_nothing_is_stranded_or_lost_across_kill_9_and_a_restart(tmp_path):
     home, log = tmp_path / "home", tmp_path / "make-local.log"
     first, base = start_local(home, log)
     try:
-        _, done = call("POST", f"{base}/podcasts/demo/episodes", {"format": "narrator"})
+        # The demo export's week, given explicitly: each podcast's next episode otherwise starts
+        # where its last one ended (chalicelib.continuity), past the export's last message.
+        week = {"start_date": "2026-11-16", "end_date": "2026-11-22"}
+        _, done = call("POST", f"{base}/podcasts/demo/episodes", {"format": "narrator", **week})
         completed = wait_for_status(base, done["episode_id"])
         assert completed["status"] == "completed"
 
-        status, started = call("POST", f"{base}/podcasts/demo/episodes", {"format": "dialogue"})
+        status, started = call("POST", f"{base}/podcasts/demo/episodes", {"format": "dialogue", **week})
         assert status == 202
         engine = engine_pid(first)
         os.kill(engine, signal.SIGSTOP)  # frozen in the middle of the episode...
@@ -108,7 +111,8 @@ def test_nothing_is_stranded_or_lost_across_kill_9_and_a_restart(tmp_path):
 
         status, retried = call("POST", f"{base}/episodes/{started['episode_id']}/retry")
         assert status == 202
-        assert wait_for_status(base, started["episode_id"])["status"] == "completed"
+        final = wait_for_status(base, started["episode_id"])
+        assert final["status"] == "completed", final
 
         # Made before the restart, still there after it.
         again = call("GET", f"{base}/episodes/{done['episode_id']}")[1]
