@@ -289,6 +289,7 @@ def run(episodes: int, bound: int) -> dict:
     first_post: dict[str, float] = {}
     ended_at: dict[str, float] = {}
     retried: set[str] = set()
+    retrying: dict = {}  # episode id -> the future of its retry request
 
     def start_one(number: int) -> str:
         """POST until accepted; one Idempotency-Key per episode, so a POST repeated after a 503
@@ -342,8 +343,11 @@ def run(episodes: int, bound: int) -> dict:
                         continue
                     if episode["status"] == "failed" and episode["error"] in INFRASTRUCTURE and episode_id not in retried:
                         retried.add(episode_id)
-                        retries.append(pool.submit(retry_one, episode_id))
+                        retrying[episode_id] = pool.submit(retry_one, episode_id)
+                        retries.append(retrying[episode_id])
                         continue
+                    if episode_id in retrying and not retrying[episode_id].done():
+                        continue  # the retry is not accepted yet (429): the failure shown is the old one
                     ended_at[episode_id] = time.monotonic()
                     final[episode_id] = episode
                 if (not stack.restarts and len(accepted) >= episodes / 2 and ended_at):
