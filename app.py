@@ -107,6 +107,14 @@ def mark_completed(event, context):
     return status.mark_completed(event, episodes=services().episodes)
 
 
+@app.lambda_function(name="mark_skipped")
+@log.task("mark_skipped")
+def mark_skipped(event, context):
+    from chalicelib.steps import status
+
+    return status.mark_skipped(event, episodes=services().episodes)
+
+
 @app.lambda_function(name="mark_failed")
 @log.task("mark_failed")
 def mark_failed(event, context):
