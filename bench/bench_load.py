@@ -46,7 +46,7 @@ FAULT_RATE = 0.1
 TIME_SCALE = 0.05
 KEY = "podcasto-local-key"
 PODCAST = "bench-load"
-TERMINAL = ("completed", "failed")
+TERMINAL = ("completed", "failed", "skipped")
 INFRASTRUCTURE = ("ExecutionLost", "WorkflowUnavailable")  # retried once by the client
 DEADLINE_SECONDS = 900
 # Every episode asks for the export's day explicitly: without a window, a podcast's next episode
@@ -280,8 +280,12 @@ def run(episodes: int, bound: int) -> dict:
 
     home = Path(tempfile.mkdtemp(prefix="podcasto-bench-load-"))
     export = write_export(home / "export")
-    SqliteEpisodeStore(str(home / "podcasto.db")).put_podcast(
-        Podcast(id=PODCAST, title="Load", format="narrator", sources=[{"export": str(export)}], days_back=None))
+    # A podcast per episode: a podcast never tells a message twice, so N episodes of one
+    # podcast over one export would be all but one skipped as nothing new.
+    store = SqliteEpisodeStore(str(home / "podcasto.db"))
+    for number in range(episodes):
+        store.put_podcast(Podcast(id=f"{PODCAST}-{number}", title="Load", format="narrator",
+                                  sources=[{"export": str(export)}], days_back=None))
     stack = Stack(home, bound)
     stack.start()
     refused_429 = 0
@@ -298,7 +302,7 @@ def run(episodes: int, bound: int) -> dict:
         began = time.monotonic()
         key = {"Idempotency-Key": f"bench-{episodes}-{number}"}
         while True:
-            status, body, headers = call("POST", f"{stack.api}/podcasts/{PODCAST}/episodes", WINDOW, key)
+            status, body, headers = call("POST", f"{stack.api}/podcasts/{PODCAST}-{number}/episodes", WINDOW, key)
             if status == 429:
                 with lock:
                     refused_429 += 1
@@ -369,6 +373,7 @@ def run(episodes: int, bound: int) -> dict:
     return {
         "episodes": episodes, "bound": bound,
         "completed": sum(e["status"] == "completed" for e in final.values()),
+        "skipped": sum(e["status"] == "skipped" for e in final.values()),
         "failed": errors, "failed_without_reason": sum(e["status"] == "failed" and not e["cause"] for e in final.values()),
         "unfinished_or_lost": episodes - len(final),
         "p50": statistics.median(times) if times else None,
@@ -381,7 +386,7 @@ def run(episodes: int, bound: int) -> dict:
 def report(result: dict) -> None:
     print(f"{result['episodes']} episodes at once, admission bound {result['bound']}, "
           f"fault rate {FAULT_RATE:.0%} per call, {result['restarts']} engine kill -9 + restart")
-    print(f"  completed: {result['completed']}")
+    print(f"  completed: {result['completed']}; skipped (nothing new): {result['skipped']}")
     failed = ", ".join(f"{k} {v}" for k, v in sorted(result["failed"].items())) or "none"
     print(f"  failed with a reason: {sum(result['failed'].values())} ({failed}); "
           f"without a reason: {result['failed_without_reason']}")

@@ -73,14 +73,16 @@ def test_nothing_is_stranded_or_lost_across_kill_9_and_a_restart(tmp_path):
     home, log = tmp_path / "home", tmp_path / "make-local.log"
     first, base = start_local(home, log)
     try:
-        # The demo export's week, given explicitly: each podcast's next episode otherwise starts
-        # where its last one ended (chalicelib.continuity), past the export's last message.
-        week = {"start_date": "2026-11-16", "end_date": "2026-11-22"}
-        _, done = call("POST", f"{base}/podcasts/demo/episodes", {"format": "narrator", **week})
+        # Two halves of the demo export's week, given explicitly: a podcast's next episode
+        # otherwise starts where its last one ended (chalicelib.continuity), past the export,
+        # and messages a completed episode told are never told again.
+        first_half = {"start_date": "2026-11-16", "end_date": "2026-11-18"}
+        second_half = {"start_date": "2026-11-19", "end_date": "2026-11-22"}
+        _, done = call("POST", f"{base}/podcasts/demo/episodes", {"format": "narrator", **first_half})
         completed = wait_for_status(base, done["episode_id"])
         assert completed["status"] == "completed"
 
-        status, started = call("POST", f"{base}/podcasts/demo/episodes", {"format": "dialogue", **week})
+        status, started = call("POST", f"{base}/podcasts/demo/episodes", {"format": "dialogue", **second_half})
         assert status == 202
         engine = engine_pid(first)
         os.kill(engine, signal.SIGSTOP)  # frozen in the middle of the episode...
