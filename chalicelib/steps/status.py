@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from chalicelib import redact
 from chalicelib.domain import (
     COMPLETED,
     CONTENT_COLLECTED,
@@ -131,6 +132,8 @@ def record_failure(
 
     Returns whether it wrote. Retries the compare-and-set when the status moved under us.
     """
+    # Whatever reported the failure, no secret is stored where GET /episodes/{id} shows it.
+    error, cause = redact.text(error), redact.text(cause)
     owners = (execution_id,) if owner_required else (None, execution_id)
     for _ in range(3):
         episode = episodes.get_episode(episode_id)
@@ -167,4 +170,4 @@ def clean_cause(cause: object) -> str:
         parsed = None
     if isinstance(parsed, dict) and "errorMessage" in parsed:
         text = str(parsed["errorMessage"])
-    return text[:MAX_CAUSE_CHARS]
+    return redact.text(text)[:MAX_CAUSE_CHARS]

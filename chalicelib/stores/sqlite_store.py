@@ -223,6 +223,7 @@ _ADDED_COLUMNS = {
     "episodes": {
         "outcome": "TEXT CHECK (outcome IS NULL OR outcome IN ({}))".format(
             ", ".join(f"'{name}'" for name in OUTCOMES)),
+        "request_fingerprint": "TEXT",
     },
 }
 
@@ -536,6 +537,7 @@ class SqliteEpisodeStore:
         window: Window,
         episode_id: str | None = None,
         idempotency_key: str | None = None,
+        request_fingerprint: str | None = None,
     ) -> tuple[Episode, bool]:
         episode_id = check_new_episode(podcast_id, language, format, episode_id)
         bounds = window.to_json()
@@ -556,10 +558,10 @@ class SqliteEpisodeStore:
             self._execute(
                 conn,
                 """INSERT INTO episodes (id, podcast_id, status, language, format, window_start,
-                                         window_end, idempotency_key)
-                   VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)""",
+                                         window_end, idempotency_key, request_fingerprint)
+                   VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?)""",
                 (episode_id, podcast_id, language, format, bounds["start"], bounds["end"],
-                 idempotency_key),
+                 idempotency_key, request_fingerprint),
             )
             return self._existing(conn, episode_id), True
 

@@ -552,3 +552,16 @@ def test_count_unfinished_counts_what_is_in_flight(harness):
     assert harness.store.count_unfinished() == before + 1
     harness.store.transition(episode.id, expected=PENDING, to=FAILED, error="x")
     assert harness.store.count_unfinished() == before
+def test_an_episode_keeps_the_fingerprint_of_the_request_that_used_its_idempotency_key(harness):
+    podcast = harness.new_podcast()
+    first, _ = harness.store.create_episode(
+        podcast_id=podcast.id, language="en", format="dialogue", window=WINDOW,
+        idempotency_key="k-fp", request_fingerprint="a" * 64,
+    )
+    again, created = harness.store.create_episode(
+        podcast_id=podcast.id, language="en", format="dialogue", window=WINDOW,
+        idempotency_key="k-fp", request_fingerprint="b" * 64,
+    )
+    assert first.request_fingerprint == "a" * 64
+    assert (again.id, created, again.request_fingerprint) == (first.id, False, "a" * 64)
+    assert harness.store.get_episode(first.id).request_fingerprint == "a" * 64
