@@ -175,8 +175,8 @@ def run_episode(args: argparse.Namespace) -> int:
                             objects=kept_objects(engine, settings))
         previous = use_services(services)
         try:
+            services.episodes.put_podcast(podcast)  # a store that cannot work fails here, in one line
             sweep_quietly(services)  # episodes of earlier `make generate` runs killed mid-way
-            services.episodes.put_podcast(podcast)
             print(f"podcasto: episode {execution_input['episode_id']} of {origin}", flush=True)
             name = f"episode-{execution_input['episode_id']}"
             try:

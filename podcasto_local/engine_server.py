@@ -39,13 +39,16 @@ def demo_podcast() -> Podcast:
 
 def sweep_quietly(services: Services) -> dict | None:
     """One sweep; a failure (the store locked, say) is logged and the next sweep tries again."""
+    from chalicelib.errors import PodcastoError
     from chalicelib.steps.sweep import sweep_with
 
     try:
         return sweep_with(services)
+    except PodcastoError as exc:  # the store unavailable, a setting wrong: said in one line
+        logging.getLogger(__name__).warning("sweep failed: %s: %s", type(exc).__name__, exc)
     except Exception:  # noqa: BLE001 - a background chore must not end the engine
         logging.getLogger(__name__).exception("sweep failed")
-        return None
+    return None
 
 
 def sweep_every(services: Services, interval: float, stop: threading.Event) -> threading.Thread:
