@@ -26,7 +26,9 @@ def validate_episode(event, context):
     from chalicelib.steps import validate
 
     svc = services()
-    return validate.validate_episode(event, episodes=svc.episodes, check_speech=svc.check_speech)
+    return validate.validate_episode(
+        event, episodes=svc.episodes, objects=svc.objects, check_speech=svc.check_speech
+    )
 
 
 @app.lambda_function(name="collect_content")
@@ -145,6 +147,15 @@ def reconcile_execution(event):
     return reconcile.reconcile_execution(event.detail, episodes=services().episodes)
 
 
+# --- the sweeper: no episode waits for an execution that is gone --------------------------------
+# An event the reconciler failed to handle past its retries, or an execution that never
+# started, would leave its episode unfinished for good; locally the engine sweeps on its own
+# timer (SWEEP_INTERVAL_SECONDS) and at start.
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="sweep_episodes")
+def sweep_episodes(event):
+    from chalicelib.steps import sweep
+
+    return sweep.sweep_with(services())
 # --- the scheduler: episodes on each podcast's own schedule ------------------------------------
 # An EventBridge rule on AWS; `make local` runs the same function on its own timer, and
 # `python -m podcasto_local.cli tick --now ...` runs one tick at a given moment.

@@ -26,6 +26,7 @@ from chalicelib.errors import (
     PodcastoError,
     PreconditionFailed,
     StatusConflict,
+    TooManyRequests,
 )
 from chalicelib.schedule import parse_schedule
 from chalicelib.steps.status import record_failure
@@ -49,6 +50,7 @@ class Admin:
         episodes: EpisodeStore,
         starter: Callable[[], WorkflowStarter],
         audio_url: Callable[[str], str],
+        admission: Callable[[], tuple[int, int]] | None = None,
         allow_exports: bool = False,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ):
@@ -57,6 +59,8 @@ class Admin:
         self._audio_url = audio_url
         self._allow_exports = allow_exports  # Telegram Desktop exports: the local stage only
         self._clock = clock
+        # () -> (MAX_EPISODES_IN_FLIGHT, ADMISSION_RETRY_AFTER_SECONDS); None: no bound.
+        self._admission = admission
 
     # -- podcasts ----------------------------------------------------------------------------
     def list_podcasts(self, *, include_archived: object = None) -> tuple[int, dict]:
@@ -179,6 +183,7 @@ class Admin:
         podcast = self._podcast(podcast_id)
         if podcast.archived_at is not None:
             raise StatusConflict(f"podcast {podcast.id!r} is archived: restore it first", current="archived")
+        self._admit()
         fingerprint = request_fingerprint(podcast_id, body) if idempotency_key is not None else None
         episode, created = self.episodes.create_episode(
             podcast_id=podcast.id,
@@ -234,10 +239,28 @@ class Admin:
                 f"only a failed episode can be retried; episode {episode.id} is {episode.status}",
                 current=episode.status,
             )
+        self._admit()
         episode = self.episodes.retry(episode.id, detail="retry requested through the admin API")
         return 202, self._start(episode)
 
     # -- helpers ---------------------------------------------------------------------------
+    def _admit(self) -> None:
+        """Admission control: no new execution while the bound's worth of episodes is
+        unfinished (providers have quotas; the local engine has two cores). Refused before
+        anything is written, so the caller simply tries again after Retry-After. Counted, not
+        reserved: requests racing past the count at the same moment can overshoot the bound
+        by at most their own number."""
+        if self._admission is None:
+            return
+        bound, retry_after = self._admission()
+        in_flight = self.episodes.count_unfinished()
+        if in_flight >= bound:
+            raise TooManyRequests(
+                f"{in_flight} episodes are in flight, the most this deployment runs at once "
+                f"(MAX_EPISODES_IN_FLIGHT={bound}); try again in {retry_after} s",
+                retry_after=retry_after,
+            )
+
     def _existing(self, episode_id: str) -> Episode:
         episode_id = validate_episode_id(episode_id)
         episode = self.episodes.get_episode(episode_id)

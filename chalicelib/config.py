@@ -23,7 +23,7 @@ from chalicelib.errors import ConfigurationError
 # name: (default, description) — the README's configuration table is generated from this.
 SETTINGS: dict[str, tuple[str | None, str]] = {
     "PODCASTO_STAGE": ("local", "Stage marker set by .chalice/config.json: local, dev or prod."),
-    "PODCASTO_HOME": ("~/.podcasto", "Runtime state (the SQLite file). Outside the source tree, so chalice local never reloads on it."),
+    "PODCASTO_HOME": ("~/.podcasto", "Runtime state: the SQLite file and the local engine's objects (s3/). Outside the source tree, so chalice local never reloads on it."),
     "EPISODE_STORE": (None, "sqlite or supabase. Default: sqlite on the local stage, supabase on AWS stages."),
     "SQLITE_PATH": (None, "SQLite episode store file. Default: $PODCASTO_HOME/podcasto.db."),
     "SUPABASE_URL": (None, "Supabase project URL (EPISODE_STORE=supabase)."),
@@ -42,6 +42,11 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "PODCASTO_API_KEY": (None, "Admin API key (X-Api-Key or Authorization: Bearer). Secret: also PODCASTO_API_KEY_SECRET_ARN / _PARAMETER. The local stage defaults to `podcasto-local-key`; AWS stages have no default."),
     "STATE_MACHINE_ARN": (None, "The workflow the admin API starts (injected by the deploy template; set by `make local`)."),
     "SFN_ENDPOINT_URL": (None, "Step Functions endpoint override; `make local` points it at the local engine."),
+    "SWEEP_GRACE_SECONDS": ("120", "The sweeper leaves alone an unfinished episode written less than this long ago (one just created, or claimed and not yet started)."),
+    "SWEEP_BATCH_SIZE": ("100", "At most this many unfinished episodes are checked per sweep (least recently written first)."),
+    "SWEEP_INTERVAL_SECONDS": ("30", "How often `make local`'s engine sweeps (on AWS a schedule runs sweep_episodes every 5 minutes)."),
+    "MAX_EPISODES_IN_FLIGHT": ("10", "Admission bound: a start or retry when this many episodes are unfinished is answered 429 with Retry-After."),
+    "ADMISSION_RETRY_AFTER_SECONDS": ("30", "The Retry-After of a 429 answered by admission control."),
     "AUDIO_URL_EXPIRES_SECONDS": ("3600", "Lifetime of the presigned (SigV4) audio_url made on each read of an episode: 60 to 604800 (7 days)."),
     "PUBLIC_AUDIO_BASE_URL": (None, "If set, audio_url is this base URL + the S3 key (e.g. a CDN) instead of a presigned URL."),
     "LOG_LEVEL": ("INFO", "Level of the JSON log lines."),

@@ -12,7 +12,8 @@ PodcastoError
  │    ├── StoreUnavailable       the episode store (SQLite locked, Supabase 5xx/timeout)
  │    ├── ObjectStoreUnavailable S3 throttled or answered 5xx
  │    ├── SpeechThrottled        a speech/LLM provider answered 429 or timed out
- │    └── WorkflowUnavailable    Step Functions could not start an execution right now
+ │    ├── WorkflowUnavailable    Step Functions could not start an execution right now
+ │    └── TooManyRequests        admission control: MAX_EPISODES_IN_FLIGHT episodes are unfinished
  └── PermanentError              retrying cannot help: the episode fails with the reason recorded
       ├── InvalidInput           the execution input or request names a bad field
       ├── Unauthorized           the admin API key is missing or wrong
@@ -67,6 +68,14 @@ class SpeechThrottled(TransientError):
 
 class WorkflowUnavailable(TransientError):
     """Step Functions refused or failed to start an execution (throttled, 5xx, unreachable)."""
+
+
+class TooManyRequests(TransientError):
+    """Admission control refused to start one more episode (HTTP 429 with Retry-After)."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class InvalidInput(PermanentError):

@@ -68,6 +68,12 @@ class Services:
 
         return StepFunctionsStarter(self.sfn_client, self.settings.require("STATE_MACHINE_ARN"))
 
+    @cached_property
+    def executions(self):
+        """What the sweeper asks about executions: Step Functions itself (the local engine
+        replaces it with its own, which also knows the other local engines)."""
+        return self.starter()
+
     def audio_url(self, key: str) -> str:
         """Made on each read, so a stored episode never holds an expired link."""
         base = self.settings.get("PUBLIC_AUDIO_BASE_URL")
@@ -91,6 +97,8 @@ class Services:
             episodes=self.episodes,
             starter=lambda: self.starter(),
             audio_url=lambda key: self.audio_url(key),
+            admission=lambda: (self.settings.integer("MAX_EPISODES_IN_FLIGHT", minimum=1),
+                               self.settings.integer("ADMISSION_RETRY_AFTER_SECONDS", minimum=1)),
             # A server path is meaningful only on the machine that runs the local stage.
             allow_exports=self.settings.stage not in AWS_STAGES,
             clock=self.clock,

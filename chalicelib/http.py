@@ -25,6 +25,7 @@ from chalicelib.errors import (
     PodcastoError,
     PreconditionFailed,
     StatusConflict,
+    TooManyRequests,
     TransientError,
     Unauthorized,
 )
@@ -113,6 +114,9 @@ def error_response(exc: Exception) -> Response:
         return _response(412, {"error": "PreconditionFailed", "message": str(exc)})
     if isinstance(exc, StatusConflict):
         return _response(409, {"error": "StatusConflict", "message": str(exc), "status": exc.current})
+    if isinstance(exc, TooManyRequests):
+        return _response(429, {"error": "TooManyRequests", "message": str(exc)},
+                         headers={"Retry-After": str(exc.retry_after)})
     if isinstance(exc, ConfigurationError):
         # Which setting is wrong is for the operator's logs, not for API clients.
         return _response(503, {"error": "Unavailable", "message": "the service is not configured"})

@@ -1,4 +1,5 @@
-"""The workflow-starter seam: start one execution of the state machine for an episode.
+"""The workflow-starter seam: start one execution of the state machine for an episode, and
+describe one (the sweeper asks whether an episode's execution still runs).
 
 One implementation serves AWS and the local engine alike: locally the Step Functions client
 points at the engine's loopback endpoint (SFN_ENDPOINT_URL), on AWS at Step Functions.
@@ -47,5 +48,25 @@ class StepFunctionsStarter:
             if code == "ExecutionAlreadyExists":
                 return self.execution_arn(name)  # started before: starting is idempotent
             raise WorkflowUnavailable(f"Step Functions refused to start {name}: {code}") from exc
+        except BotoCoreError as exc:
+            raise WorkflowUnavailable(f"Step Functions unreachable: {type(exc).__name__}") from exc
+
+    def describe(self, execution_arn: str) -> dict | None:
+        """DescribeExecution of one of this state machine's executions; status ``UNKNOWN``
+        when Step Functions does not know it, ``None`` for another state machine's (not ours
+        to judge: the role may only describe this one's)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from chalicelib.steps.sweep import UNKNOWN
+
+        if not execution_arn.startswith(self.execution_arn("")):
+            return None
+        try:
+            return self._sfn.describe_execution(executionArn=execution_arn)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code == "ExecutionDoesNotExist":
+                return {"executionArn": execution_arn, "status": UNKNOWN}
+            raise WorkflowUnavailable(f"Step Functions refused to describe {execution_arn}: {code}") from exc
         except BotoCoreError as exc:
             raise WorkflowUnavailable(f"Step Functions unreachable: {type(exc).__name__}") from exc

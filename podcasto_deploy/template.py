@@ -9,9 +9,10 @@ deployed workflow is always the file the local engine runs. It adds what Chalice
 - the content bucket (public access blocked, encrypted, lifecycle rules);
 - a log group per function, with retention, and a policy letting that function write only there;
 - the environment Chalice cannot know: the bucket, the Supabase URL, the state machine ARN
-  (API, scheduler), the Telegram API id (collection), the Bedrock model (script writing);
+  (API, scheduler, sweeper), the Telegram API id (collection), the Bedrock model (script writing);
 - the execution-status rule of ``reconcile_execution`` narrowed to this state machine;
-- the scheduler's ``STATE_MACHINE_ARN`` (Chalice makes its EventBridge rule from ``@app.schedule``).
+- the scheduler's and the sweeper's ``STATE_MACHINE_ARN`` (Chalice makes their EventBridge rules
+  from ``@app.schedule``).
 
 Chalice merges dicts deeply but replaces lists, so this template only adds keys to the
 resources Chalice made (never a list they already have).
@@ -27,6 +28,7 @@ API_FUNCTION = "APIHandler"
 API_ROLE = "ApiHandlerRole"  # Chalice's spelling for the API function's role
 RECONCILER = "ReconcileExecution"
 SCHEDULER = "ScheduleEpisodes"  # starts the due podcasts' episodes (needs STATE_MACHINE_ARN)
+SWEEPER = "SweepEpisodes"  # the scheduled sweep: it describes this state machine's executions
 LOG_RETENTION_DAYS = 30
 # StitchAudio keeps every segment on /tmp between its two passes (~160 MB per hour of audio at
 # 22-24 kHz) plus the MP3: 1 GB holds five hours; Lambda's default 512 MB would cap at ~2.5.
@@ -110,6 +112,8 @@ def merge_template(asl: dict, *, stage: str, functions: list[str]) -> dict:
     _add_environment(resources, API_FUNCTION, STATE_MACHINE_ARN={"Ref": "StateMachine"})
     if SCHEDULER in functions:
         _add_environment(resources, SCHEDULER, STATE_MACHINE_ARN={"Ref": "StateMachine"})
+    if SWEEPER in functions:
+        _add_environment(resources, SWEEPER, STATE_MACHINE_ARN={"Ref": "StateMachine"})
     _add_environment(resources, "CollectContent", TELEGRAM_API_ID={"Ref": "TelegramApiId"})
     _add_environment(resources, "WriteScript", BEDROCK_MODEL_ID={"Ref": "BedrockModelId"})
     if RECONCILER in functions:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -122,7 +123,9 @@ def log_to_file(path: Path) -> None:
 
 def run_episode(args: argparse.Namespace) -> int:
     from app import app
-    from podcasto_local.engine import LocalEngine
+    from podcasto_local.engine import GENERATE_MACHINE_PREFIX, LocalEngine
+    from podcasto_local.engine_server import sweep_quietly
+    from podcasto_local.persistent_objects import kept_objects
 
     out = Path(args.out).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -146,19 +149,40 @@ def run_episode(args: argparse.Namespace) -> int:
 
     parse_episode_request(execution_input)
     log_to_file(out / "podcasto.log")
-    with LocalEngine(app, bucket=settings.bucket, region=settings.region) as engine:
-        services = Services(settings, s3_client=engine.client("s3"))
+    # Its own state machine, named after this process: a `make local` engine (or the next
+    # `make generate`) can tell, once this process is gone, that its execution went with it.
+    machine = f"{GENERATE_MACHINE_PREFIX}{os.getpid()}"
+    with LocalEngine(app, bucket=settings.bucket, region=settings.region, state_machine_name=machine) as engine:
+        # Objects are kept under PODCASTO_HOME for `make local` (not restored: this run reads
+        # only what it writes, and a large home would slow every start).
+        services = Services(settings, s3_client=engine.client("s3"), executions=engine,
+                            objects=kept_objects(engine, settings))
         previous = use_services(services)
         try:
-            services.episodes.put_podcast(podcast)
+            services.episodes.put_podcast(podcast)  # a store that cannot work fails here, in one line
+            sweep_quietly(services)  # episodes of earlier `make generate` runs killed mid-way
             print(f"podcasto: episode {execution_input['episode_id']} of {origin}", flush=True)
-            description = engine.run(
-                execution_input, name=f"episode-{execution_input['episode_id']}",
-                on_event=StatePrinter(),
-            )
+            name = f"episode-{execution_input['episode_id']}"
+            try:
+                description = engine.run(execution_input, name=name, on_event=StatePrinter())
+            except KeyboardInterrupt:
+                return interrupted(services, engine, execution_input["episode_id"], name)
             return write_results(services, engine, description, execution_input, out)
         finally:
             use_services(previous)
+
+
+def interrupted(services, engine, episode_id: str, name: str) -> int:
+    """Ctrl-C: the engine and its execution end with this process, so the episode is failed
+    now, with the reason, instead of waiting for a sweep."""
+    from chalicelib.steps.status import record_failure
+
+    arn = engine.state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+    record_failure(services.episodes, episode_id, execution_id=arn, error="ExecutionAborted",
+                   cause="make generate was interrupted", failed_state=None, owner_required=True)
+    print(f"podcasto: episode {episode_id} failed: ExecutionAborted: make generate was interrupted",
+          file=sys.stderr)
+    return 130
 
 
 def write_results(services, engine, description: dict, execution_input: dict, out: Path) -> int:

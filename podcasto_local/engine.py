@@ -51,6 +51,10 @@ STATE_MACHINE_NAME = "podcasto-local"
 _LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 _FUNCTION_RE = re.compile(r"/functions/([^/]+)/invocations")
 _PLACEHOLDER_RE = re.compile(r"\$\{(\w+)Arn\}")
+_EXECUTION_ARN_RE = re.compile(r"^arn:aws:states:[^:]+:\d+:execution:(?P<machine>[^:]+):[^:]+$")
+# `make generate` runs its own engine, whose state machine carries its process id: another
+# engine can tell whether that process (and so that execution) still lives.
+GENERATE_MACHINE_PREFIX = "podcasto-generate-"
 END_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 # The one engine whose app answers lambda.Invoke in this process (moto's server is a singleton
@@ -174,6 +178,50 @@ def _parse_each_definition_once() -> None:
     ExecutionWorker._get_evaluation_entrypoint = cached
 
 
+def _states_error_names_pass_through() -> None:
+    """A task timeout inside a Map iteration ends it with ``States.Timeout``; moto's interpreter
+    re-raises an iteration's (or Parallel branch's) error, and a Fail state's ``ErrorPath``
+    value, as a *custom* error name, whose constructor refuses the ``States.`` prefix. So a
+    timed-out segment failed the execution with a misleading ``States.Runtime: Custom Error
+    Names MUST NOT begin with the prefix 'States.'`` where AWS reports ``States.Timeout``.
+    Map, Parallel and Fail get a factory that gives ``States.*`` names their own class.
+    Patches moto internals (moto is pinned exactly in requirements-dev.txt)."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+        ILLEGAL_CUSTOM_ERROR_PREFIX,
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        iteration_worker,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
+    from moto.stepfunctions.parser.asl.component.state.fail import state_fail
+
+    def error_name(error_name=None):
+        if isinstance(error_name, str) and error_name.startswith(ILLEGAL_CUSTOM_ERROR_PREFIX):
+            try:
+                return StatesErrorName.from_name(error_name)
+            except ValueError:
+                pass  # a States.* name moto does not know: fall through to its own refusal
+        return CustomErrorName(error_name=error_name)
+
+    iteration_worker.CustomErrorName = error_name
+    branches_decl.CustomErrorName = error_name
+    state_fail.CustomErrorName = error_name
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: nothing is sent, only existence and permission are checked
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 class LocalEngine:
     """Run executions of the real ASL file against ``app``'s handlers, all in this process."""
 
@@ -188,12 +236,14 @@ class LocalEngine:
         time_scale: float = 1.0,
         asl_path: Path = ASL_PATH,
         on_execution_end: Callable[[dict], None] | None = None,
+        state_machine_name: str = STATE_MACHINE_NAME,
     ):
         self.app = app
         self.host, self.port, self.region, self.bucket = host, port, region, bucket
         self.time_scale = time_scale
         self.asl_path = asl_path
         self.on_execution_end = on_execution_end
+        self.state_machine_name = state_machine_name
         self.invocations: list[tuple[str, dict]] = []  # (function name, payload), in call order
         # (start, end) of every handler call, perf_counter seconds; Map iterations overlap.
         self.task_intervals: list[tuple[float, float]] = []
@@ -226,6 +276,7 @@ class LocalEngine:
         _install_lambda_dispatch()
         _reuse_lambda_clients()
         _parse_each_definition_once()
+        _states_error_names_pass_through()
         if self.time_scale != 1.0:
             _compress_sleeps(self.time_scale)
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
@@ -236,7 +287,7 @@ class LocalEngine:
         self.s3 = self.client("s3")
         self.sfn = self.client("stepfunctions")
         self.s3.create_bucket(Bucket=self.bucket)
-        self.state_machine_arn = self.deploy(STATE_MACHINE_NAME, self.definition())
+        self.state_machine_arn = self.deploy(self.state_machine_name, self.definition())
         self._stopping.clear()
         self._watcher = threading.Thread(target=self._watch_executions, daemon=True)
         self._watcher.start()
@@ -329,6 +380,34 @@ class LocalEngine:
                 busy += end - start
                 reach = end
         return busy
+
+    # -- what the sweeper asks -----------------------------------------------------------------
+    def describe(self, execution_arn: str) -> dict | None:
+        """The sweeper's view of an execution (chalicelib.steps.sweep.Executions): this
+        engine's own state machines are asked directly (an execution they do not know was
+        lost with a previous engine: status ``UNKNOWN``); a `make generate` engine's execution
+        is ``UNKNOWN`` once that process has exited; any other is not this engine's to judge
+        (``None``: another `make local` may be running it)."""
+        from botocore.exceptions import ClientError
+
+        from chalicelib.steps.sweep import UNKNOWN
+
+        match = _EXECUTION_ARN_RE.match(execution_arn or "")
+        if match is None:
+            return None
+        machine = match["machine"]
+        if any(arn.endswith(f":stateMachine:{machine}") for arn in self.state_machine_arns):
+            try:
+                return self.sfn.describe_execution(executionArn=execution_arn)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+                    return {"executionArn": execution_arn, "status": UNKNOWN}
+                raise
+        if machine.startswith(GENERATE_MACHINE_PREFIX):
+            pid = machine[len(GENERATE_MACHINE_PREFIX):]
+            if pid.isdigit() and not _process_alive(int(pid)):
+                return {"executionArn": execution_arn, "status": UNKNOWN}
+        return None
 
     # -- execution-status events ----------------------------------------------------------------
     def _watch_executions(self) -> None:

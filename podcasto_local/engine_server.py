@@ -2,7 +2,8 @@
 
 Serves Step Functions and S3 (moto) on loopback at LOCAL_SFN_PORT, runs executions' tasks with
 this app's handlers in this process, delivers execution-status events to the app's reconciler,
-and seeds the demo podcast. `chalice local` (the API) runs in its own process and reaches this
+sweeps episodes whose execution is gone (at start, then every SWEEP_INTERVAL_SECONDS: a
+previous engine killed mid-episode, an interrupted `make generate`), and seeds the demo podcast. `chalice local` (the API) runs in its own process and reaches this
 one by endpoint URL; both share the episode store.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Callable
 
 from chalicelib.config import Settings
 from chalicelib.factory import Services, use_services
@@ -35,30 +37,72 @@ def demo_podcast() -> Podcast:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    from app import app
-    from podcasto_local.engine import LocalEngine
+def sweep_quietly(services: Services) -> dict | None:
+    """One sweep; a failure (the store locked, say) is logged and the next sweep tries again."""
+    from chalicelib.errors import PodcastoError
+    from chalicelib.steps.sweep import sweep_with
 
+    try:
+        return sweep_with(services)
+    except PodcastoError as exc:  # the store unavailable, a setting wrong: said in one line
+        logging.getLogger(__name__).warning("sweep failed: %s: %s", type(exc).__name__, exc)
+    except Exception:  # noqa: BLE001 - a background chore must not end the engine
+        logging.getLogger(__name__).exception("sweep failed")
+    return None
+
+
+def sweep_every(services: Services, interval: float, stop: threading.Event) -> threading.Thread:
+    def loop() -> None:
+        while not stop.wait(interval):
+            sweep_quietly(services)
+
+    thread = threading.Thread(target=loop, name="podcasto-sweeper", daemon=True)
+    thread.start()
+    return thread
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8083)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--ready-file", default=None, help="touched once the engine serves")
-    args = parser.parse_args(argv)
+    parser.add_argument("--time-scale", type=float, default=1.0, help=argparse.SUPPRESS)  # benchmarks
+    return parser.parse_args(argv)
 
+
+def main(argv: list[str] | None = None, *, prepare: Callable[[Services], None] | None = None) -> int:
+    """``prepare`` may replace seams of the services before the engine serves (bench/)."""
+    from app import app
+    from podcasto_local.engine import LocalEngine
+    from podcasto_local.persistent_objects import kept_objects
+
+    args = parse_args(argv)
     settings = Settings()
     engine = LocalEngine(
-        app, host=args.host, port=args.port, bucket=settings.bucket, region=settings.region
+        app, host=args.host, port=args.port, bucket=settings.bucket, region=settings.region,
+        time_scale=args.time_scale,
     ).start()
     # The scheduler starts executions from this process, on this engine.
     settings = Settings(overrides={"STATE_MACHINE_ARN": engine.state_machine_arn})
-    services = Services(settings, s3_client=engine.client("s3"), sfn_client=engine.client("stepfunctions"))
+    objects = kept_objects(engine, settings)
+    restored = objects.restore()
+    services = Services(settings, s3_client=engine.client("s3"), sfn_client=engine.client("stepfunctions"),
+                        executions=engine, objects=objects)
+    if prepare is not None:
+        prepare(services)
     use_services(services)
     if services.episodes.get_podcast(DEMO_PODCAST_ID) is None:  # an admin's edits survive a restart
         services.episodes.create_podcast(demo_podcast())
-    print(f"podcasto local engine: Step Functions and S3 on {engine.endpoint}", flush=True)
+    swept = sweep_quietly(services)
+    if swept and swept["failed"]:
+        print(f"podcasto local engine: {len(swept['failed'])} episodes whose execution was lost "
+              "are now failed (retry them)", flush=True)
+    stop = threading.Event()
+    sweeper = sweep_every(services, settings.integer("SWEEP_INTERVAL_SECONDS", minimum=1), stop)
+    print(f"podcasto local engine: Step Functions and S3 on {engine.endpoint} "
+          f"({restored} objects restored from {objects.root})", flush=True)
     print(f"podcasto local engine: state machine {engine.state_machine_arn}", flush=True)
 
-    stop = threading.Event()
     period = settings.integer("SCHEDULER_TICK_SECONDS")
     if period:
         threading.Thread(target=tick_every, args=(engine, period, stop), name="scheduler", daemon=True).start()
@@ -68,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     stop.wait()
+    sweeper.join(timeout=5)
     engine.stop()
     return 0
 

@@ -1,6 +1,7 @@
 """ValidateEpisode: check the execution input, create the episode if absent, claim it."""
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Callable
 
@@ -8,7 +9,9 @@ from chalicelib.domain import Window, window_from_request
 from chalicelib.episode_request import parse_episode_request
 from chalicelib.errors import NotFound
 from chalicelib.stores.episodes import Episode, EpisodeStore, Podcast
+from chalicelib.stores.objects import ObjectStore
 
+log = logging.getLogger(__name__)
 _EXECUTION_NAMESPACE = uuid.UUID("6f1c1d7e-8a51-4a8e-9d0e-70646361737f")
 
 
@@ -16,14 +19,16 @@ def validate_episode(
     event: dict,
     *,
     episodes: EpisodeStore,
+    objects: ObjectStore,
     check_speech: Callable[[str, Podcast], None] = lambda language, podcast: None,
 ) -> dict:
     """``event``: {"input": <execution input>, "execution_id": <execution ARN>}.
 
     Invalid input raises ``InvalidInput`` before anything is written. Returns the episode
-    reference the later states pass along (and, on a retry, the content already in S3), with
-    the episode's window and the podcast's id, title and sources: CollectContent needs nothing
-    else, so it reads no store (and on AWS never loads supabase-py) before it reads the source.
+    reference the later states pass along (and, on a retry, the content already in S3 — only
+    when it is really there, with the ETag recorded: a bundle that is gone, or was replaced,
+    is collected again rather than waited for in vain), with the episode's window and the
+    podcast's id, title and sources: CollectContent needs nothing else of either.
     """
     request = parse_episode_request(event.get("input"))
     execution_id = event["execution_id"]
@@ -49,10 +54,14 @@ def validate_episode(
         raise NotFound(f"episode_id {episode.id} does not belong to podcast_id {podcast.id!r}")
     episode = episodes.claim(episode.id, execution_id)
     ref = episode_ref(episode)
-    if ref["content"] is not None and episodes.covered_elsewhere(episode.id):
+    content = ref["content"]
+    if content is not None and episodes.covered_elsewhere(episode.id):
         # A retry reuses its bundle, unless an episode that completed since told some of what
         # the bundle holds (a later slot ran while this one waited for its retry): then it
         # collects again, and those messages are filtered as already_covered, not told twice.
+        ref["content"] = None
+    elif content is not None and objects.head(content["key"], etag=content["etag"]) is None:
+        log.warning("the collected content %s is gone: collecting again", content["key"])
         ref["content"] = None
     # What CollectContent needs of the podcast, so it reads no store for it: kept small, since
     # the reference travels through every later state.

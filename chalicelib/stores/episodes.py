@@ -185,6 +185,13 @@ class EpisodeStore(Protocol):
         """The admin API's explicit retry path: ``failed -> pending``. Clears the error, cause,
         failed state and execution id, counts the attempt, keeps what is in S3 (content key)."""
 
+    def unfinished(self, *, updated_before: datetime, limit: int) -> list[Episode]:
+        """At most ``limit`` episodes not yet completed or failed whose last write is older than
+        ``updated_before`` (aware UTC), least recently written first (the sweeper's query, on
+        the status index)."""
+
+    def count_unfinished(self) -> int:
+        """How many episodes are not yet completed or failed (admission control)."""
     def list_episodes(self, podcast_id: str, *, limit: int, before: tuple[str, str] | None = None) -> list[Episode]:
         """A podcast's episodes newest first (``created_at``, then ``id``, descending), at most
         ``limit``, starting after the ``(created_at, id)`` of ``before`` (keyset pagination)."""

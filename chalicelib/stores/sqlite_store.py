@@ -30,9 +30,9 @@ import os
 import re
 import sqlite3
 import threading
-from datetime import datetime, timezone
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 
 from chalicelib.domain import (
     FORWARD_TRANSITIONS,
@@ -124,6 +124,8 @@ CREATE TABLE IF NOT EXISTS episode_status_history (
     detail       TEXT
 );
 CREATE INDEX IF NOT EXISTS episode_status_history_episode ON episode_status_history (episode_id, id);
+-- The sweeper's and admission control's queries: episodes not yet completed or failed.
+CREATE INDEX IF NOT EXISTS episodes_status ON episodes (status, updated_at);
 
 -- A revival in progress: present only inside retry()'s own transaction.
 CREATE TABLE IF NOT EXISTS episode_retry_grants (
@@ -661,6 +663,24 @@ class SqliteEpisodeStore:
                     current=episode.status,
                 )
             return episode
+
+    def unfinished(self, *, updated_before: datetime, limit: int) -> list[Episode]:
+        # The triggers write updated_at as '%Y-%m-%dT%H:%M:%fZ' (milliseconds): text that
+        # sorts as time, so the bound is written the same way.
+        bound = updated_before.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        with self._connection() as conn:
+            rows = self._query(
+                conn,
+                f"""SELECT * FROM episodes WHERE status IN {_IN_FLIGHT} AND updated_at < ?
+                    ORDER BY updated_at, id LIMIT ?""",
+                (bound, limit),
+            )
+        return [episode_from_row(row) for row in rows]
+
+    def count_unfinished(self) -> int:
+        with self._connection() as conn:
+            rows = self._query(conn, f"SELECT count(*) AS n FROM episodes WHERE status IN {_IN_FLIGHT}")
+        return rows[0]["n"]
 
     def list_episodes(self, podcast_id: str, *, limit: int, before: tuple[str, str] | None = None) -> list[Episode]:
         after_sql, params = "", ()

@@ -399,6 +399,21 @@ class SupabaseEpisodeStore:
             current=episode.status,
         )
 
+    def unfinished(self, *, updated_before: datetime, limit: int) -> list[Episode]:
+        rows = self._run(
+            self._table("episodes").select("*").in_("status", list(IN_FLIGHT))
+            .lt("updated_at", updated_before.isoformat()).order("updated_at").order("id").limit(limit),
+            "list unfinished episodes",
+        )
+        return [episode_from_row(row) for row in rows]
+
+    def count_unfinished(self) -> int:
+        # count="exact": PostgREST answers the count in Content-Range; one row at most is sent.
+        request = self._table("episodes").select("id", count="exact").in_("status", list(IN_FLIGHT)).limit(1)
+        try:
+            return self._send(request, "count unfinished episodes").count or 0
+        except APIError as exc:
+            raise self._refusal(exc, "count unfinished episodes") from exc
     def list_episodes(self, podcast_id: str, *, limit: int, before: tuple[str, str] | None = None) -> list[Episode]:
         request = self._table("episodes").select("*").eq("podcast_id", podcast_id)
         if before is not None:

@@ -597,6 +597,53 @@ def test_an_episode_with_a_bad_field_is_refused_naming_it(harness, fields, messa
     assert str(caught.value) == message
 
 
+
+
+# --- the sweeper's and admission control's queries ------------------------------------------------
+def _later(seconds: float = 1.0) -> datetime:
+    from datetime import timedelta
+
+    return datetime.now(timezone.utc) + timedelta(seconds=seconds)
+
+
+def test_unfinished_lists_only_episodes_not_completed_or_failed(harness):
+    from chalicelib.domain import TERMINAL
+
+    episodes = {status: episode_in(harness, status) for status in PATHS}
+    listed = {e.id: e.status for e in harness.store.unfinished(updated_before=_later(), limit=10_000)}
+    for status, episode in episodes.items():
+        if status in TERMINAL:
+            assert episode.id not in listed, status
+        else:
+            assert listed[episode.id] == status
+
+
+def test_unfinished_leaves_out_episodes_written_after_the_bound(harness):
+    before = datetime.now(timezone.utc)
+    from datetime import timedelta
+
+    episode = new_episode(harness)
+    ids = [e.id for e in harness.store.unfinished(updated_before=before - timedelta(seconds=1), limit=10_000)]
+    assert episode.id not in ids
+
+
+def test_unfinished_is_least_recently_written_first_and_bounded(harness):
+    import time
+
+    first, second = new_episode(harness), new_episode(harness)
+    time.sleep(0.01)  # SQLite's timestamps count milliseconds
+    harness.store.claim(first.id, "exec-1")  # first is now the most recently written
+    ids = [e.id for e in harness.store.unfinished(updated_before=_later(), limit=10_000)]
+    assert ids.index(second.id) < ids.index(first.id)
+    assert len(harness.store.unfinished(updated_before=_later(), limit=1)) == 1
+
+
+def test_count_unfinished_counts_what_is_in_flight(harness):
+    before = harness.store.count_unfinished()
+    episode = new_episode(harness)
+    assert harness.store.count_unfinished() == before + 1
+    harness.store.transition(episode.id, expected=PENDING, to=FAILED, error="x")
+    assert harness.store.count_unfinished() == before
 def test_an_episode_keeps_the_fingerprint_of_the_request_that_used_its_idempotency_key(harness):
     podcast = harness.new_podcast()
     first, _ = harness.store.create_episode(

@@ -141,3 +141,27 @@ def test_the_execution_status_rule_targets_the_reconciler_for_this_state_machine
     assert pattern["detail"]["stateMachineArn"] == [created["StateMachine"][1]]
     targets = events.list_targets_by_rule(Rule=rules[0]["Name"])["Targets"]
     assert [t["Arn"].split(":")[-1] for t in targets] == [created["ReconcileExecution"][1]]
+
+
+def test_the_sweeper_is_scheduled_and_may_describe_only_this_state_machines_executions(deployed):
+    client, _ = deployed
+    created = _physical_ids(client)
+    sweeper = created["SweepEpisodes"][1]
+    events = client("events")
+    rules = [r for r in events.list_rules()["Rules"] if r.get("ScheduleExpression")]
+    [rule] = [r for r in rules if [t["Arn"].split(":")[-1] for t in events.list_targets_by_rule(Rule=r["Name"])["Targets"]] == [sweeper]]
+    assert rule["ScheduleExpression"] == "rate(5 minutes)"
+    function = client("lambda").get_function(FunctionName=sweeper)["Configuration"]
+    assert function["Environment"]["Variables"]["STATE_MACHINE_ARN"] == created["StateMachine"][1]
+    iam = client("iam")
+    role = created["SweepEpisodesRole"][1]
+    import ast
+
+    documents = [iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+                 for name in iam.list_role_policies(RoleName=role)["PolicyNames"]]
+    # moto's CloudFormation stores an inline policy made from the template as the dict's repr.
+    documents = [ast.literal_eval(d) if isinstance(d, str) else d for d in documents]
+    describe = [s for d in documents for s in d["Statement"] if s["Action"] == "states:DescribeExecution"]
+    machine_name = created["StateMachine"][1].split(":")[-1]
+    assert [s["Resource"] for s in describe] == [
+        f"arn:aws:states:{REGION}:123456789012:execution:{machine_name}:*"]

@@ -39,6 +39,7 @@ SECRETS_NEEDED = {
     "MarkFailed": {"SUPABASE_KEY"},
     "ReconcileExecution": {"SUPABASE_KEY"},
     "ScheduleEpisodes": {"SUPABASE_KEY"},
+    "SweepEpisodes": {"SUPABASE_KEY"},
 }
 
 
@@ -176,6 +177,27 @@ def test_the_scheduler_knows_the_state_machine_and_runs_every_five_minutes(packa
     assert function["Environment"]["Variables"]["STATE_MACHINE_ARN"] == {"Ref": "StateMachine"}
     (event,) = function["Events"].values()
     assert event["Type"] == "Schedule" and event["Properties"]["Schedule"] == "rate(5 minutes)"
+
+
+def test_only_the_sweeper_may_describe_executions_and_only_this_state_machines(packaged):
+    describers = {
+        role: [s for s in statements if "states:DescribeExecution" in _listed(s["Action"])]
+        for role, statements in statements_by_role(packaged).items()
+    }
+    describers = {role: found for role, found in describers.items() if found}
+    assert list(describers) == ["SweepEpisodesRole"]
+    [statement] = describers["SweepEpisodesRole"]
+    assert _listed(statement["Action"]) == ["states:DescribeExecution"]
+    assert [resource_text(r) for r in _listed(statement["Resource"])] == [
+        "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${StateMachine.Name}:*"]
+
+
+def test_the_sweeper_runs_on_a_schedule_and_is_told_the_state_machine(packaged):
+    sweeper = packaged.template["Resources"]["SweepEpisodes"]["Properties"]
+    [event] = sweeper["Events"].values()
+    assert event["Type"] == "Schedule" and event["Properties"]["Schedule"] == "rate(5 minutes)"
+    assert sweeper["Environment"]["Variables"]["STATE_MACHINE_ARN"] == {"Ref": "StateMachine"}
+    assert sweeper["Handler"] == "app.sweep_episodes"
 
 
 def test_each_function_reads_exactly_the_secrets_it_needs_by_their_arns(packaged, chalice_config):

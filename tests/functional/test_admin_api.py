@@ -252,6 +252,32 @@ def test_retry_after_audio_failure_regenerates_without_collecting_again(client, 
         ("content_collected", "processing"), ("processing", "completed")]
 
 
+def test_retry_after_the_collected_content_is_gone_collects_again_instead_of_failing(client, engine, services, podcast):
+    """The reuse path used to trust the stored key: a content object lost with the local S3, or
+    removed by a lifecycle rule, failed every retry with ContentNotReady."""
+    real_writer = services.writer
+
+    class Refusing:
+        def write(self, bundle, **kwargs):
+            raise ScriptRejected("the first script was rejected")
+
+    services.writer = Refusing()
+    started = post(client, f"/podcasts/{podcast.id}/episodes", {})
+    assert wait_for_end(engine, started)["status"] == "FAILED"
+    episode_id = started.json_body["episode_id"]
+    collected = services.episodes.get_episode(episode_id)
+    services.s3_client.delete_object(Bucket=services.objects.bucket, Key=collected.content_key)
+    services.writer = real_writer
+
+    retried = post(client, f"/episodes/{episode_id}/retry")
+
+    assert wait_for_end(engine, retried)["status"] == "SUCCEEDED"
+    assert [name for name, _ in engine.invocations].count("collect_content") == 2
+    episode = services.episodes.get_episode(episode_id)
+    assert episode.status == "completed"
+    assert services.objects.head(episode.content_key, etag=episode.content_etag) is not None
+
+
 def test_an_execution_that_cannot_start_fails_the_episode_instead_of_leaving_it_pending(client, services, podcast):
     class Refusing:
         def execution_arn(self, name):
@@ -335,6 +361,43 @@ def test_timed_out_execution_leaves_the_episode_failed_with_the_reason(client, e
     reconciled = services.episodes.get_episode(episode.id)
     assert reconciled.status == "failed"
     assert reconciled.error == "States.Timeout"
+
+
+# --- admission control ----------------------------------------------------------------------------
+def test_over_the_admission_bound_a_start_and_a_retry_are_429_with_retry_after_and_nothing_is_done(
+        client, engine, services, podcast):
+    """About 250 POSTs in a few seconds once had 235 episodes running at once: the engine went
+    to ~3,500 threads and nothing completed for minutes."""
+    with_environment(services, MAX_EPISODES_IN_FLIGHT="2", ADMISSION_RETRY_AFTER_SECONDS="7")
+    failed, _ = services.episodes.create_episode(
+        podcast_id=podcast.id, language="en", format="dialogue", window=Window(None, None))
+    services.episodes.transition(failed.id, expected="pending", to="failed", error="ScriptRejected")
+    services.writer = writer = BlockingWriter(services.writer)
+    first = post(client, f"/podcasts/{podcast.id}/episodes", {})
+    assert writer.entered.wait(30)
+    second = post(client, f"/podcasts/{podcast.id}/episodes", {})
+    assert (first.status_code, second.status_code) == (202, 202)
+    before = _episode_ids(services, podcast.id)
+
+    try:
+        refused = post(client, f"/podcasts/{podcast.id}/episodes", {})
+        refused_retry = post(client, f"/episodes/{failed.id}/retry")
+    finally:
+        writer.release.set()
+
+    for response in (refused, refused_retry):
+        assert response.status_code == 429
+        assert response.headers["Retry-After"] == "7"
+        assert response.json_body["error"] == "TooManyRequests"
+        assert "MAX_EPISODES_IN_FLIGHT=2" in response.json_body["message"]
+    assert _episode_ids(services, podcast.id) == before  # nothing created
+    assert services.episodes.get_episode(failed.id).status == "failed"  # nor retried
+
+    for started in (first, second):
+        assert wait_for_end(engine, started)["status"] == "SUCCEEDED"
+    retried = post(client, f"/episodes/{failed.id}/retry")  # room again
+    assert retried.status_code == 202
+    wait_for_end(engine, retried)
 
 
 # --- configuration and unexpected errors ----------------------------------------------------------

@@ -626,3 +626,48 @@ def test_a_segment_that_fails_the_quality_gates_is_retried_once_then_fails_the_e
     episode = services.episodes.get_episode(episode_id)
     assert (episode.status, episode.error, episode.failed_state) == ("failed", "AudioRejected", "SynthesizeSegments")
     assert f"segment {rejected[0]} (espeak)" in episode.cause and "silent" in episode.cause
+
+
+    events = engine.history(execution)
+    entered = next(e for e in events if e.get("stateEnteredEventDetails", {}).get("name") == "WaitForContent")
+    exited = next(e for e in events if e.get("stateExitedEventDetails", {}).get("name") == "WaitForContent")
+    failed_attempts = [e for e in events if e["type"] == "LambdaFunctionFailed"]
+    unscaled = sum(min(retrier["IntervalSeconds"] * retrier["BackoffRate"] ** n, retrier["MaxDelaySeconds"])
+                   for n in range(len(failed_attempts)))
+    assert len(failed_attempts) == 3 and unscaled == 7  # 1 + 2 + 4 s of backoff, as written
+    assert (exited["timestamp"] - entered["timestamp"]).total_seconds() < unscaled / 10
+
+
+class SlowSpeech:
+    """Real speech that takes ``seconds`` longer per segment."""
+
+    def __init__(self, inner, seconds):
+        self.inner, self.seconds = inner, seconds
+        self.sample_rate = inner.sample_rate
+
+    def synthesize(self, text, *, voice, language):
+        import time
+
+        time.sleep(self.seconds)
+        return self.inner.synthesize(text, voice=voice, language=language)
+
+
+def test_a_segment_task_timeout_reads_as_states_timeout_as_on_aws(engine, services, small_export, podcast_for):
+    """moto re-raised a Map iteration's States.Timeout as a custom error name, which it refuses:
+    the execution failed with 'States.Runtime: Custom Error Names MUST NOT begin with...'."""
+    from tests.conftest import ROOT
+
+    podcast = podcast_for(small_export)
+    slow = SlowSpeech(services.speech_for("en"), 1.5)
+    services.speech_for = lambda language, provider=None: slow
+    asl = json.loads((ROOT / "statemachine.asl.json").read_text())
+    asl["States"]["SynthesizeSegments"]["ItemProcessor"]["States"]["SynthesizeSegment"]["TimeoutSeconds"] = 1
+    short = engine.deploy("podcasto-short-segments", engine.definition_of(json.dumps(asl)))
+
+    arn = engine.start_execution({"podcast_id": podcast.id}, name="segment-timeout", state_machine_arn=short)
+    description = engine.wait(arn, timeout=60)
+
+    assert (description["status"], description["error"]) == ("FAILED", "States.Timeout")
+    episodes = [e for e in (services.episodes.get_episode(i) for i in episode_rows(services)) if e]
+    assert [(e.status, e.error, e.failed_state) for e in episodes] == [
+        ("failed", "States.Timeout", "SynthesizeSegments")]

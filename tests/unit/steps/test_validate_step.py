@@ -14,6 +14,7 @@ from chalicelib.errors import InvalidInput, NotFound, StatusConflict
 from chalicelib.steps.validate import default_window, episode_id_for_execution, episode_ref, validate_episode
 from chalicelib.stores.episodes import Podcast
 from chalicelib.stores.sqlite_store import SqliteEpisodeStore
+from tests.doubles import MemoryObjects
 
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:podcasto:console-1"
 
@@ -28,6 +29,7 @@ def episodes(tmp_path):
 
 
 def validate(episodes, execution_input, execution=EXECUTION, **kwargs):
+    kwargs.setdefault("objects", MemoryObjects())
     return validate_episode({"input": execution_input, "execution_id": execution}, episodes=episodes, **kwargs)
 
 
@@ -89,15 +91,22 @@ def test_an_episode_the_admin_api_created_is_claimed_as_it_is(episodes):
 def test_a_retried_episode_brings_the_content_already_collected(episodes):
     episode, _ = episodes.create_episode(podcast_id="news", language="en", format="dialogue",
                                          window=Window(None, None))
+    objects = MemoryObjects()
+    stored = objects.put("podcasts/news/e/content.json", b'{"messages": []}', content_type="application/json")
     episodes.claim(episode.id, "attempt-1")
     episodes.transition(episode.id, expected="pending", to="content_collected", execution_id="attempt-1",
-                        content_key="podcasts/news/e/content.json", content_etag='"abc"')
+                        content_key=stored.key, content_etag=stored.etag)
     episodes.transition(episode.id, expected="content_collected", to="failed", execution_id="attempt-1")
     episodes.retry(episode.id)
 
-    ref = validate(episodes, {"podcast_id": "news", "episode_id": episode.id})
+    ref = validate(episodes, {"podcast_id": "news", "episode_id": episode.id}, objects=objects)
 
-    assert ref["content"] == {"key": "podcasts/news/e/content.json", "etag": '"abc"'}
+    assert ref["content"] == {"key": "podcasts/news/e/content.json", "etag": stored.etag}
+    # The same retry once the bundle is gone collects again rather than waiting for it in vain.
+    episodes.transition(episode.id, expected="pending", to="failed", execution_id=EXECUTION)
+    episodes.retry(episode.id)
+    assert validate(episodes, {"podcast_id": "news", "episode_id": episode.id},
+                    execution=EXECUTION + "-a3", objects=MemoryObjects())["content"] is None
 
 
 def test_an_episode_ref_names_content_only_when_both_key_and_etag_are_known(episodes):
