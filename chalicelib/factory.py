@@ -68,6 +68,11 @@ class Services:
 
         return StepFunctionsStarter(self.sfn_client, self.settings.require("STATE_MACHINE_ARN"))
 
+    def history(self):
+        from chalicelib.workflow import StepFunctionsHistory
+
+        return StepFunctionsHistory(self.sfn_client)
+
     def audio_url(self, key: str) -> str:
         """Made on each read, so a stored episode never holds an expired link."""
         base = self.settings.get("PUBLIC_AUDIO_BASE_URL")
@@ -94,6 +99,8 @@ class Services:
             # A server path is meaningful only on the machine that runs the local stage.
             allow_exports=self.settings.stage not in AWS_STAGES,
             clock=self.clock,
+            history=lambda: self.history(),
+            read_object=lambda key: self.objects.get(key),
         )
 
     def clock(self):
