@@ -27,6 +27,7 @@ export function clear(node) {
 
 // Only http(s) URLs become links or media sources: a javascript: URL from a field never runs.
 export function safeUrl(value) {
+  if (typeof value !== "string" || !value) return null;
   try {
     const url = new URL(value, document.baseURI);
     return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
