@@ -371,6 +371,8 @@ def test_a_hebrew_podcast_reads_right_to_left(page, services, small_export):
     direction = "return getComputedStyle(arguments[0]).direction"
     assert page.script(direction, title) == "rtl"
     assert page.script(direction, page.find("#podcast-details")) == "rtl"
+    page.wait_visible("#episodes-empty")
+    assert not page.find("#more-episodes").is_displayed()  # hidden stays hidden, whatever the CSS
     page.screenshot("podcast-hebrew")
 
 
@@ -381,3 +383,21 @@ def test_every_form_control_has_a_label(page):
           .filter(c => !(c.labels && c.labels.length) && !c.getAttribute('aria-label'))
           .map(c => c.id || c.name);""")
     assert unlabelled == []
+
+
+def test_the_episode_list_pages_through_next_cursor(page, services, podcast_for, small_export):
+    from chalicelib.domain import Window
+
+    podcast_for(small_export)
+    for n in range(23):  # one page is 20
+        services.episodes.create_episode(podcast_id="test-podcast", language="en", format="dialogue",
+                                         window=Window(None, None), idempotency_key=f"page-{n}")
+    page.open("#/podcast/test-podcast")
+    page.sign_in()
+    page.wait(lambda d: len(page.find_all("#episode-rows tr")) == 20)
+    more = page.wait_visible("#more-episodes")
+    more.click()
+    page.wait(lambda d: len(page.find_all("#episode-rows tr")) == 23)
+    assert not page.find("#more-episodes").is_displayed()
+    ids = [row.get_attribute("data-episode") for row in page.find_all("#episode-rows tr")]
+    assert len(set(ids)) == 23
