@@ -68,7 +68,8 @@ class Services:
 
         return StepFunctionsStarter(self.sfn_client, self.settings.require("STATE_MACHINE_ARN"))
 
-    def history(self):
+    @cached_property
+    def execution_history(self):
         from chalicelib.workflow import StepFunctionsHistory
 
         return StepFunctionsHistory(self.sfn_client)
@@ -99,7 +100,7 @@ class Services:
             # A server path is meaningful only on the machine that runs the local stage.
             allow_exports=self.settings.stage not in AWS_STAGES,
             clock=self.clock,
-            history=lambda: self.history(),
+            history=lambda: self.execution_history,
             read_object=lambda key: self.objects.get(key),
         )
 

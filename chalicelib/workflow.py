@@ -62,14 +62,41 @@ class ExecutionHistory(Protocol):
     def states(self, execution_arn: str) -> list[dict]: ...
 
 
+_END_EVENTS = ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
+
+
 class StepFunctionsHistory:
     """The states of one execution, from Step Functions' ``get_execution_history`` (the local
-    engine's moto answers the same call)."""
+    engine's moto answers the same call). An ended execution's history never changes, so its
+    states are kept (the last ``cache_size``): revisiting an episode costs no API call, and
+    GetExecutionHistory's quota (a bucket of 250, refilled 5 per second per account and region)
+    is spent only on executions still running."""
 
-    def __init__(self, client):
+    def __init__(self, client, *, cache_size: int = 256):
+        import threading
+        from collections import OrderedDict
+
         self._sfn = client
+        self._ended: OrderedDict[str, list[dict]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()  # chalice local serves requests on threads
 
     def states(self, execution_arn: str) -> list[dict]:
+        with self._lock:
+            if execution_arn in self._ended:
+                self._ended.move_to_end(execution_arn)
+                return [dict(state) for state in self._ended[execution_arn]]
+        events, complete = self._events(execution_arn)
+        states = states_from_events(events)
+        if complete and events and events[-1].get("type") in _END_EVENTS:
+            with self._lock:
+                self._ended[execution_arn] = [dict(state) for state in states]
+                while len(self._ended) > self._cache_size:
+                    self._ended.popitem(last=False)
+        return states
+
+    def _events(self, execution_arn: str) -> tuple[list[dict], bool]:
+        """The history's events, oldest first, and whether they are all of them."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         events: list[dict] = []
@@ -87,11 +114,11 @@ class StepFunctionsHistory:
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code == "ExecutionDoesNotExist":
-                return []  # bound to the episode but not started (yet, or the start failed)
+                return [], False  # bound to the episode but not started (yet, or the start failed)
             raise WorkflowUnavailable(f"Step Functions refused the execution history: {code}") from exc
         except BotoCoreError as exc:
             raise WorkflowUnavailable(f"Step Functions unreachable: {type(exc).__name__}") from exc
-        return states_from_events(events)
+        return events, not token
 
 
 def states_from_events(events: list[dict]) -> list[dict]:

@@ -4,7 +4,9 @@
 import { api, path } from "./api.js";
 import { $, clear, clock, directionOf, el, minutes, safeUrl, setText } from "./dom.js";
 
-const POLL_MS = 500;
+// Once a second while the episode is made: each poll is one GetExecutionHistory call, whose
+// quota (refilled 5 per second per account and region) the whole stage shares.
+const POLL_MS = 1000;
 const ENDED = new Set(["completed", "failed"]);
 let watching = null; // the episode id being watched; a newer view stops the older poll
 let timer = null;
@@ -27,11 +29,15 @@ export function watchEpisode(episodeId, { onError }) {
   $("view-episode").dataset.episodeId = episodeId;
   const tick = async () => {
     if (watching !== episodeId) return;
+    const started = performance.now();
     try {
       const { data } = await api("GET", path("episodes", episodeId));
       if (watching !== episodeId) return;
       await render(data);
-      if (!ENDED.has(data.status)) timer = window.setTimeout(tick, POLL_MS);
+      // A slow answer (a long history) spaces the polls out, so watching never loads the API
+      // more than half the time.
+      const delay = Math.max(POLL_MS, 2 * (performance.now() - started));
+      if (!ENDED.has(data.status)) timer = window.setTimeout(tick, delay);
     } catch (error) {
       if (watching !== episodeId) return;
       onError(error);

@@ -134,3 +134,25 @@ def test_an_execution_not_started_has_no_states_and_a_refusal_is_workflow_unavai
         assert StepFunctionsHistory(client).states(ARN) == []
         with pytest.raises(WorkflowUnavailable, match="AccessDeniedException"):
             StepFunctionsHistory(client).states(ARN)
+
+
+def test_an_ended_execution_is_read_once_a_running_one_every_time():
+    client, stub = _stubbed()
+    running, ended = History(), History()
+    running.task("WriteScript", exit=False)
+    ended.add("ExecutionStarted")
+    ended.task("ValidateEpisode", "Succeeded")
+    ended.add("ExecutionSucceeded")
+    request = {"executionArn": ARN, "maxResults": 1000}
+    stub.add_response("get_execution_history", {"events": running.events}, request)
+    stub.add_response("get_execution_history", {"events": running.events}, request)
+    stub.add_response("get_execution_history", {"events": ended.events}, request)
+    history = StepFunctionsHistory(client)
+    with stub:
+        assert history.states(ARN)[0]["status"] == "running"
+        assert history.states(ARN)[0]["status"] == "running"
+        first = history.states(ARN)
+        first[0]["status"] = "changed by a caller"
+        again = history.states(ARN)  # no fourth response: the Stubber would raise on a call
+    stub.assert_no_pending_responses()
+    assert again == [dict(first[0], status="succeeded")]
