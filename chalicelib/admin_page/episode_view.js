@@ -7,7 +7,7 @@ import { $, clear, clock, directionOf, el, minutes, safeUrl, setText } from "./d
 // Once a second while the episode is made: each poll is one GetExecutionHistory call, whose
 // quota (refilled 5 per second per account and region) the whole stage shares.
 const POLL_MS = 1000;
-const ENDED = new Set(["completed", "failed"]);
+const ENDED = new Set(["completed", "failed", "skipped"]);
 let watching = null; // the episode id being watched; a newer view stops the older poll
 let timer = null;
 
@@ -25,6 +25,7 @@ export function watchEpisode(episodeId, { onError }) {
   clear($("episode-links"));
   $("episode-result").hidden = true;
   $("episode-failure").hidden = true;
+  $("episode-skipped").hidden = true;
   $("episode-audio").removeAttribute("src");
   $("view-episode").dataset.episodeId = episodeId;
   const tick = async () => {
@@ -99,6 +100,9 @@ async function render(episode) {
     setText("failure-error", episode.error || "");
     setText("failure-cause", episode.cause || "");
   }
+  // Skipped: the window held nothing new (no failure; the cause says what was filtered).
+  $("episode-skipped").hidden = episode.status !== "skipped";
+  if (episode.status === "skipped") setText("skipped-cause", episode.cause || episode.outcome || "");
   if (episode.status === "completed" && $("episode-result").hidden) await renderResult(episode);
 }
 

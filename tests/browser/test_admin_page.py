@@ -401,3 +401,21 @@ def test_the_episode_list_pages_through_next_cursor(page, services, podcast_for,
     assert not page.find("#more-episodes").is_displayed()
     ids = [row.get_attribute("data-episode") for row in page.find_all("#episode-rows tr")]
     assert len(set(ids)) == 23
+
+
+def test_an_episode_with_nothing_new_shows_it_was_skipped(page, services, engine, podcast_for, small_export):
+    podcast_for(small_export)
+    page.open("#/podcast/test-podcast")
+    page.sign_in()
+    page.wait_view("podcast")
+    page.find("#start-episode").click()
+    page.wait_text("#episode-status", "completed")
+    # The same window again: every message was told already.
+    episode = services.episodes.get_episode(page.find("#view-episode").get_attribute("data-episode-id"))
+    started = services.admin.start_episode("test-podcast", {
+        "start_date": "2025-11-01", "end_date": "2025-12-31"})[1]
+    assert episode.id != started["episode_id"]
+    page.go(f"#/episode/{started['episode_id']}")
+    page.wait_text("#episode-status", "skipped")
+    assert page.wait_visible("#episode-skipped").is_displayed()
+    assert not page.find("#episode-failure").is_displayed() and not page.find("#episode-result").is_displayed()
