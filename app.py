@@ -162,7 +162,8 @@ def schedule_episodes(event):
 @app.middleware("http")
 def _edge(request, get_response):
     # Every route, also those added later: the key before the method (405) and media type (415).
-    return http.edge(request, get_response, routes=app.routes, api_key=lambda: services().settings.api_key)
+    return http.edge(request, get_response, routes=app.routes, api_key=lambda: services().settings.api_key,
+                     public=admin_page.ROUTES)
 
 
 def _handle(action):

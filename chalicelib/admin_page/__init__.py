@@ -15,6 +15,8 @@ from pathlib import Path
 from chalice import Response
 
 HERE = Path(__file__).resolve().parent
+# The routes app.py serves the page on: the only ones that need no API key.
+ROUTES = frozenset({"/", "/admin", "/admin/{asset}"})
 ASSETS = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",

@@ -154,3 +154,17 @@ def test_unknown_page_files_are_json_404s():
         for name in ("app.py", "..%2F..%2Fapp.py", "index.htm"):
             response = client.http.get(f"/admin/{name}")
             assert response.status_code == 404 and json.loads(response.body)["error"] == "NotFound"
+
+
+def test_only_the_pages_routes_need_no_key_and_they_still_refuse_other_methods(client):
+    from chalicelib.admin_page import ROUTES
+
+    assert ROUTES <= set(app.routes)
+    for path, methods in app.routes.items():
+        concrete = path.replace("{asset}", "app.js").replace("{podcast_id}", "demo").replace(
+            "{episode_id}", "6f1c1d7e-8a51-4a8e-9d0e-70646361737f")
+        for method in methods:
+            status = getattr(client.http, method.lower())(concrete).status_code
+            assert (status != 401) == (path in ROUTES), (method, path, status)
+    refused = client.http.post("/admin")
+    assert refused.status_code == 405 and refused.headers["Allow"] == "GET"
