@@ -6,7 +6,7 @@ handler that uses them: the API and the status tasks never load audio or Teletho
 """
 from chalice import Chalice, Rate
 
-from chalicelib import http, log, redact
+from chalicelib import admin_page, http, log, redact
 from chalicelib.factory import services
 
 # Logs are JSON lines (chalicelib/log.py); Chalice's own log handler would print
@@ -174,7 +174,8 @@ def schedule_episodes(event):
 @app.middleware("http")
 def _edge(request, get_response):
     # Every route, also those added later: the key before the method (405) and media type (415).
-    return http.edge(request, get_response, routes=app.routes, api_key=lambda: services().settings.api_key)
+    return http.edge(request, get_response, routes=app.routes, api_key=lambda: services().settings.api_key,
+                     public=admin_page.ROUTES)
 
 
 def _handle(action):
@@ -238,6 +239,27 @@ def get_episode(episode_id):
     return _handle(lambda admin: admin.episode(episode_id))
 
 
+@app.route("/episodes/{episode_id}/transcript", methods=["GET"])
+def get_transcript(episode_id):
+    return _handle(lambda admin: admin.transcript(episode_id))
+
+
 @app.route("/episodes/{episode_id}/retry", methods=["POST"])
 def retry_episode(episode_id):
     return _handle(lambda admin: admin.retry_episode(episode_id))
+
+
+# --- the admin page: static files, no key (they hold no secret; the API calls carry it) --------
+@app.route("/", methods=["GET"])
+def root():
+    return admin_page.redirect_to_page()
+
+
+@app.route("/admin", methods=["GET"])
+def admin_index():
+    return admin_page.page("index.html")
+
+
+@app.route("/admin/{asset}", methods=["GET"])
+def admin_asset(asset):
+    return admin_page.page(asset)

@@ -20,6 +20,7 @@ from chalicelib.continuity import next_window
 from chalicelib.domain import FAILED, PENDING, Window, validate_episode_id, validate_podcast_id
 from chalicelib.episode_request import BODY_FIELDS, parse_episode_request
 from chalicelib.errors import (
+    ContentNotReady,
     IdempotencyKeyReused,
     InvalidInput,
     NotFound,
@@ -27,12 +28,13 @@ from chalicelib.errors import (
     PreconditionFailed,
     StatusConflict,
     TooManyRequests,
+    WorkflowUnavailable,
 )
 from chalicelib.schedule import parse_schedule
 from chalicelib.steps.status import record_failure
 from chalicelib.stores.episodes import Episode, EpisodeStore, Podcast
 from chalicelib.stores.rows import run_at
-from chalicelib.workflow import WorkflowStarter, execution_name
+from chalicelib.workflow import ExecutionHistory, WorkflowStarter, execution_name
 
 _IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
 _ETAG_RE = re.compile(r'^(?:W/)?"v([0-9]{1,9})"$')
@@ -53,6 +55,8 @@ class Admin:
         admission: Callable[[], tuple[int, int]] | None = None,
         allow_exports: bool = False,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        history: Callable[[], ExecutionHistory] | None = None,
+        read_object: Callable[[str], bytes] | None = None,
     ):
         self.episodes = episodes
         self._starter = starter  # built on first use: GET routes never need Step Functions
@@ -61,6 +65,8 @@ class Admin:
         self._clock = clock
         # () -> (MAX_EPISODES_IN_FLIGHT, ADMISSION_RETRY_AFTER_SECONDS); None: no bound.
         self._admission = admission
+        self._history = history  # the states an episode's execution passed (admin page)
+        self._read_object = read_object  # the transcript, read through the API (no S3 CORS)
 
     # -- podcasts ----------------------------------------------------------------------------
     def list_podcasts(self, *, include_archived: object = None) -> tuple[int, dict]:
@@ -228,7 +234,19 @@ class Admin:
 
     def episode(self, episode_id: str) -> tuple[int, dict]:
         episode = self._existing(episode_id)
-        return 200, self.episode_view(episode)
+        return 200, {**self.episode_view(episode), "states": self._states(episode)}
+
+    def transcript(self, episode_id: str) -> tuple[int, dict]:
+        """The episode's transcript as text (``Speaker: text`` lines). Through the API, so the
+        admin page reads it from its own origin: the bucket needs no CORS rule."""
+        episode = self._existing(episode_id)
+        if not episode.transcript_key or self._read_object is None:
+            raise NotFound(f"episode {episode.id} has no transcript (status {episode.status})")
+        try:
+            text = self._read_object(episode.transcript_key).decode("utf-8")
+        except ContentNotReady:
+            raise NotFound(f"episode {episode.id}'s transcript is no longer stored") from None
+        return 200, {"episode_id": episode.id, "language": episode.language, "transcript": text}
 
     def retry_episode(self, episode_id: str) -> tuple[int, dict]:
         """failed → pending through the store's explicit retry path, then a new execution that
@@ -260,6 +278,19 @@ class Admin:
                 f"(MAX_EPISODES_IN_FLIGHT={bound}); try again in {retry_after} s",
                 retry_after=retry_after,
             )
+
+    def _states(self, episode: Episode) -> list[dict] | None:
+        """The states of the episode's current execution as they pass; ``None`` when Step
+        Functions cannot be read: the episode itself (from the store) is still answered."""
+        if self._history is None or not episode.execution_id:
+            return []
+        try:
+            return self._history().states(episode.execution_id)
+        except WorkflowUnavailable as exc:
+            from chalicelib.log import logger
+
+            logger().warning("execution history unavailable", extra={"error": str(exc)})
+            return None
 
     def _existing(self, episode_id: str) -> Episode:
         episode_id = validate_episode_id(episode_id)

@@ -12,7 +12,7 @@ PodcastoError
  │    ├── StoreUnavailable       the episode store (SQLite locked, Supabase 5xx/timeout)
  │    ├── ObjectStoreUnavailable S3 throttled or answered 5xx
  │    ├── SpeechThrottled        a speech/LLM provider answered 429 or timed out
- │    ├── WorkflowUnavailable    Step Functions could not start an execution right now
+ │    ├── WorkflowUnavailable    Step Functions could not start an execution (or read its history) right now
  │    └── TooManyRequests        admission control: MAX_EPISODES_IN_FLIGHT episodes are unfinished
  └── PermanentError              retrying cannot help: the episode fails with the reason recorded
       ├── InvalidInput           the execution input or request names a bad field

@@ -74,6 +74,12 @@ class Services:
         replaces it with its own, which also knows the other local engines)."""
         return self.starter()
 
+    @cached_property
+    def execution_history(self):
+        from chalicelib.workflow import StepFunctionsHistory
+
+        return StepFunctionsHistory(self.sfn_client)
+
     def audio_url(self, key: str) -> str:
         """Made on each read, so a stored episode never holds an expired link."""
         base = self.settings.get("PUBLIC_AUDIO_BASE_URL")
@@ -102,6 +108,8 @@ class Services:
             # A server path is meaningful only on the machine that runs the local stage.
             allow_exports=self.settings.stage not in AWS_STAGES,
             clock=self.clock,
+            history=lambda: self.execution_history,
+            read_object=lambda key: self.objects.get(key),
         )
 
     def clock(self):

@@ -46,12 +46,16 @@ class UnsupportedMediaType(Exception):
     """A body that is not JSON (HTTP 415)."""
 
 
-def edge(request, get_response, *, routes: dict, api_key: Callable[[], str]) -> Response:
+def edge(request, get_response, *, routes: dict, api_key: Callable[[], str],
+         public: frozenset[str] = frozenset()) -> Response:
     """Chalice ``http`` middleware: key, then method, then media type, each answered in the
-    error schema; the route runs only when all three pass."""
-    allowed = sorted(routes.get((request.context or {}).get("resourcePath"), {}))
+    error schema; the route runs only when all three pass. ``public`` paths (the admin page's
+    files, which hold no secret) need no key; method and media type still apply."""
+    path = (request.context or {}).get("resourcePath")
+    allowed = sorted(routes.get(path, {}))
     try:
-        check_api_key(request.headers, api_key())
+        if path not in public:
+            check_api_key(request.headers, api_key())
         if request.method not in allowed:
             raise MethodNotAllowed(request.method, allowed)
         media_type = (request.headers.get("content-type") or "application/json").split(";")[0].strip().lower()

@@ -25,6 +25,7 @@ done
 export SFN_ENDPOINT_URL="http://127.0.0.1:$LOCAL_SFN_PORT"
 export S3_ENDPOINT_URL="http://127.0.0.1:$LOCAL_SFN_PORT"
 export STATE_MACHINE_ARN="arn:aws:states:$AWS_REGION:123456789012:stateMachine:podcasto-local"
+echo "podcasto admin:    http://127.0.0.1:$PORT/admin   (the admin page: sign in with the API key)"
 echo "podcasto API:      http://127.0.0.1:$PORT   (GET /podcasts, POST /podcasts/demo/episodes, ...)"
 if [ -z "${PODCASTO_API_KEY:-}" ]; then
   echo "podcasto API key:  podcasto-local-key (the local stage's default; set PODCASTO_API_KEY to change it)"

@@ -89,3 +89,11 @@ def test_every_function_imports_from_the_zip_alone_and_the_api_loads_nothing_hea
     assert report["files"]["telethon"].startswith(str(task))
     assert report["loaders"]["telethon"] == "SourcelessFileLoader"
     assert report["loaders"]["chalicelib.factory"] == "SourceFileLoader"  # with its __pycache__ bytecode
+
+
+def test_the_admin_page_ships_beside_the_code_that_serves_it(packaged):
+    from chalicelib import admin_page
+
+    shipped = packaged.extracted / "chalicelib" / "admin_page"
+    for name in admin_page.ASSETS:
+        assert (shipped / name).read_bytes() == (admin_page.HERE / name).read_bytes(), name

@@ -172,6 +172,20 @@ def test_only_the_api_and_the_scheduler_may_start_executions_and_only_of_this_st
         assert [resource_text(r) for r in _listed(starters[role][0]["Resource"])] == ["${StateMachine}"]
 
 
+def test_only_the_api_reads_execution_histories_and_only_of_this_state_machine(packaged):
+    """The admin page shows an episode's states from get_execution_history."""
+    readers = {
+        role: [s for s in statements if "states:GetExecutionHistory" in _listed(s["Action"])]
+        for role, statements in statements_by_role(packaged).items()
+    }
+    readers = {role: found for role, found in readers.items() if found}
+    assert sorted(readers) == ["ApiHandlerRole"]
+    (statement,) = readers["ApiHandlerRole"]
+    assert _listed(statement["Action"]) == ["states:GetExecutionHistory"]
+    assert [resource_text(r) for r in _listed(statement["Resource"])] == [
+        "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${StateMachine.Name}:*"]
+
+
 def test_the_scheduler_knows_the_state_machine_and_runs_every_five_minutes(packaged):
     function = packaged.template["Resources"]["ScheduleEpisodes"]["Properties"]
     assert function["Environment"]["Variables"]["STATE_MACHINE_ARN"] == {"Ref": "StateMachine"}

@@ -79,6 +79,8 @@ def test_real_responses_match_the_document(client, engine, podcast_for, small_ex
     check(client.http.get(f"/episodes/{episode_id}", headers=AUTH), "/episodes/{episode_id}", "get")
     check(client.http.get("/episodes/nope", headers=AUTH), "/episodes/{episode_id}", "get")
     check(client.http.post(f"/episodes/{episode_id}/retry", headers=AUTH), "/episodes/{episode_id}/retry", "post")
+    check(client.http.get(f"/episodes/{episode_id}/transcript", headers=AUTH), "/episodes/{episode_id}/transcript", "get")
+    check(client.http.get(f"/episodes/{episode_id}/transcript", headers={}), "/episodes/{episode_id}/transcript", "get")
 
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)

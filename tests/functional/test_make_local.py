@@ -76,9 +76,13 @@ def wait_for_status(base: str, episode_id: str, timeout: float = 90) -> dict:
     raise AssertionError(f"episode {episode_id} did not finish")
 
 
-def test_startup_prints_both_addresses(local):
+def test_startup_prints_both_addresses_and_the_admin_page(local):
     text = local["log"].read_text()
     assert local["api"] in text and local["sfn"] in text
+    page_url = f"{local['api']}/admin"
+    assert page_url in text
+    with urllib.request.urlopen(page_url, timeout=10) as page:  # served, without a key
+        assert page.status == 200 and b'<script type="module" src="admin/app.js">' in page.read()
 
 
 def test_episode_through_http_on_make_local(local):
