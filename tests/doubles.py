@@ -31,3 +31,8 @@ class MemoryObjects:
 
     def presigned_url(self, key, *, expires_seconds):
         return f"memory://{key}"
+
+
+# The show notes an LLM writer's answer carries beside its turns (chalicelib.script.llm_prompt).
+LLM_NOTES = {"title": "This week", "summary": "What the channel posted this week.",
+             "chapters": [{"title": "Everything this week", "turn": 0}]}
