@@ -204,6 +204,14 @@ def captions_key(podcast_id: str, episode_id: str) -> str:
     return f"podcasts/{podcast_id}/{episode_id}/audio/captions.vtt"
 
 
+def chapters_key(podcast_id: str, episode_id: str) -> str:
+    return f"podcasts/{podcast_id}/{episode_id}/audio/chapters.json"
+
+
+def feed_key(podcast_id: str) -> str:
+    return f"podcasts/{podcast_id}/feed.xml"
+
+
 def script_key(podcast_id: str, episode_id: str) -> str:
     return f"podcasts/{podcast_id}/{episode_id}/script.json"
 

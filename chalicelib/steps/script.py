@@ -13,6 +13,7 @@ from chalicelib.audio.base import SpeechPlan
 from chalicelib.audio.segments import split_script
 from chalicelib.domain import script_key, segment_audio_key
 from chalicelib.script.base import Host, ScriptWriter
+from chalicelib.script.notes import notes_document, validate_notes
 from chalicelib.script.validate import validate_script
 from chalicelib.stores.episodes import EpisodeStore, Podcast
 from chalicelib.stores.objects import ObjectStore
@@ -45,6 +46,7 @@ def write_script(
         target_seconds=target_seconds,
     )
     validate_script(script, bundle=bundle, target_seconds=target_seconds)
+    validate_notes(script, bundle=bundle)
     voices = {speaker.name: speaker.voice for speaker in script.speakers}
     segments = []
     for turn_number, turn in enumerate(script.turns):
@@ -76,6 +78,8 @@ def write_script(
             for t in script.turns
         ],
         "segments": segments,
+        "episode_title": script.title,
+        "notes": notes_document(script),
     }
     key = script_key(podcast.id, episode.id)
     objects.put(key, json.dumps(document, ensure_ascii=False).encode("utf-8"),

@@ -9,7 +9,7 @@ import pytest
 from chalicelib.audio.base import SpeechPlan
 from chalicelib.domain import Window
 from chalicelib.errors import ScriptRejected
-from chalicelib.script.base import Script, Speaker, Turn
+from chalicelib.script.base import Script, Speaker, Story, Turn
 from chalicelib.steps.script import write_script
 from chalicelib.stores.episodes import Podcast
 from chalicelib.stores.sqlite_store import SqliteEpisodeStore
@@ -28,7 +28,9 @@ class FixedWriter:
 
     def write(self, bundle, *, title, language, format, hosts, target_seconds=None):
         self.asked.append({"title": title, "language": language, "target_seconds": target_seconds})
-        return Script(language=language, format=format, speakers=SPEAKERS, turns=list(self.turns))
+        return Script(language=language, format=format, speakers=SPEAKERS, turns=list(self.turns),
+                      title="Release week", summary="A release and its contributors.",
+                      stories=[Story("Release 2.0", 0, (7,))])
 
 
 @pytest.fixture
