@@ -82,6 +82,20 @@ class Services:
             ),
         )
 
+    @property
+    def public_base_url(self) -> str | None:
+        """Where the published files are public: PUBLIC_BASE_URL, or locally the S3 server on
+        loopback (the local engine's), path-style, which serves them with byte ranges."""
+        base = self.settings.get("PUBLIC_BASE_URL")
+        if base:
+            return base.rstrip("/")
+        if self.settings.stage in AWS_STAGES:
+            return None
+        endpoint = self.s3_client.meta.endpoint_url or ""
+        if urlparse(endpoint).hostname in ("127.0.0.1", "localhost", "::1"):
+            return f"{endpoint.rstrip('/')}/{self.settings.bucket}"
+        return None
+
     @cached_property
     def admin(self):
         from chalicelib.admin import Admin
@@ -91,6 +105,7 @@ class Services:
             episodes=self.episodes,
             starter=lambda: self.starter(),
             audio_url=lambda key: self.audio_url(key),
+            objects=lambda: self.objects,
             # A server path is meaningful only on the machine that runs the local stage.
             allow_exports=self.settings.stage not in AWS_STAGES,
             clock=self.clock,

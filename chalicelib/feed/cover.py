@@ -60,7 +60,7 @@ def check_cover(data: bytes) -> tuple[str, str]:
 def card_key(podcast_id: str, title: str, language: str) -> str:
     """Named by what it shows, so a new title makes a new card and an unchanged one is reused."""
     digest = hashlib.sha256(f"{language}\n{title}".encode("utf-8")).hexdigest()[:12]
-    return f"podcasts/{podcast_id}/card-{digest}.jpg"
+    return f"podcasts/{podcast_id}/art/card-{digest}.jpg"
 
 
 def title_card(title: str, language: str, *, size: int = CARD_SIZE) -> bytes:

@@ -35,6 +35,7 @@ SECRETS_NEEDED = {
     "SynthesizeSegment": {"GEMINI_API_KEY"},  # the Map hands it the provider: no store read
     "StitchAudio": set(),
     "MarkCompleted": {"SUPABASE_KEY"},
+    "PublishFeed": {"SUPABASE_KEY"},
     "MarkFailed": {"SUPABASE_KEY"},
     "ReconcileExecution": {"SUPABASE_KEY"},
     "ScheduleEpisodes": {"SUPABASE_KEY"},
