@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from chalicelib.config import SETTINGS
+from chalicelib.domain import PUBLIC_KEY_PATTERNS
 
 PLACEHOLDER = re.compile(r"^\$\{(?P<function>[A-Za-z0-9]+)Arn\}$")
 API_FUNCTION = "APIHandler"
@@ -183,27 +184,11 @@ def _parameters(stage: str) -> dict:
     }
 
 
-# What the CDN may read: feeds, cover art and title cards, and each episode's audio/ folder
-# (the MP3, the WebVTT captions, the JSON transcript and chapters). Content bundles, scripts,
-# segments and photos stay private. S3 resource wildcards cross "/", so each pattern ends in
-# a name no private key can have: photos are media/<channel>-<message id>.jpg, never
-# cover.jpg, and no private key has an art/ or audio/ folder.
-PUBLIC_KEYS = (
-    "podcasts/*/feed.xml",
-    "podcasts/*/cover.jpg",
-    "podcasts/*/cover.png",
-    "podcasts/*/art/card-*.jpg",
-    "podcasts/*/audio/podcast.mp3",
-    "podcasts/*/audio/captions.vtt",
-    "podcasts/*/audio/transcript.json",
-    "podcasts/*/audio/chapters.json",
-)
-
-
 def _public_files() -> dict:
     """A CloudFront distribution with origin access control in front of the private bucket.
 
-    The bucket policy lets only this distribution read, and only the published keys; every
+    The bucket policy lets only this distribution read, and only the published keys
+    (``chalicelib.domain.PUBLIC_KEY_PATTERNS``); every
     other key answers 403 through the CDN as it does directly. CloudFront passes Range requests
     to S3 (206 Partial Content), which podcast apps need to seek and resume.
     """
@@ -257,7 +242,7 @@ def _public_files() -> dict:
                         "Principal": {"Service": "cloudfront.amazonaws.com"},
                         "Action": "s3:GetObject",
                         "Resource": [{"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::${{ContentBucket}}/{key}"}
-                                     for key in PUBLIC_KEYS],
+                                     for key in PUBLIC_KEY_PATTERNS],
                         "Condition": {"StringEquals": {"AWS:SourceArn": {
                             "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${PublicFiles}"}}},
                     }],

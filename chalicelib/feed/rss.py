@@ -29,10 +29,15 @@ ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 ATOM = "http://www.w3.org/2005/Atom"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
+# The namespace URI the first Podcasting 2.0 feeds used. gPodder's parser (podcastparser 0.6.11)
+# knows only this one and ignores tags in the official URI above, so each item repeats its
+# captions and chapters under it: other clients ignore a namespace they do not know.
+PODCAST_LEGACY = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"
 # Podcasting 2.0: podcast:guid is the UUIDv5 of the feed URL in this namespace.
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 MAX_DESCRIPTION = 4000  # Apple shows at most this many characters of a description
-for _prefix, _uri in (("itunes", ITUNES), ("podcast", PODCAST), ("atom", ATOM), ("content", CONTENT)):
+for _prefix, _uri in (("itunes", ITUNES), ("podcast", PODCAST), ("atom", ATOM), ("content", CONTENT),
+                     ("podcastgh", PODCAST_LEGACY)):
     ET.register_namespace(_prefix, _uri)
 
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -130,6 +135,10 @@ def _item(channel: ET.Element, episode: Episode, url_for: Callable[[str], str], 
     ET.SubElement(item, f"{{{PODCAST}}}transcript",
                   {"url": url_for(transcript_json_key(*ids)), "type": "application/json"})
     ET.SubElement(item, f"{{{PODCAST}}}chapters",
+                  {"url": url_for(chapters_key(*ids)), "type": "application/json+chapters"})
+    ET.SubElement(item, f"{{{PODCAST_LEGACY}}}transcript",
+                  {"url": url_for(captions_key(*ids)), "type": "text/vtt", "rel": "captions"})
+    ET.SubElement(item, f"{{{PODCAST_LEGACY}}}chapters",
                   {"url": url_for(chapters_key(*ids)), "type": "application/json+chapters"})
 
 
