@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(REQ_HASH)
 
-.PHONY: setup demo generate local telegram-session test bench package deploy clean
+.PHONY: setup demo generate local tick telegram-session test bench package deploy clean
 .DEFAULT_GOAL := demo
 # glibc gives each thread that allocates its own malloc arena; the Map's parallel segment
 # workers then keep ~100 MB of freed memory mapped. Two arenas keep a long episode's peak RSS
@@ -43,6 +43,11 @@ generate: setup
 	  $(if $(CHAT),--chat "$(CHAT)") $(if $(LANGUAGE),--language "$(LANGUAGE)") \
 	  $(if $(FORMAT),--format "$(FORMAT)") $(if $(START),--start-date "$(START)") \
 	  $(if $(END),--end-date "$(END)") $(if $(DAYS_BACK),--days-back "$(DAYS_BACK)")
+
+## make tick [NOW=<ISO-8601>]: one scheduler tick: start the episodes of the podcasts that are due
+##             (beside a running make local, on its engine; else on its own, waiting for them)
+tick: setup
+	$(PY) -m podcasto_local.cli tick $(if $(NOW),--now "$(NOW)")
 
 ## make telegram-session: log in once (phone, code, 2FA) and print a session string to store as a secret
 telegram-session: setup

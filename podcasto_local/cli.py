@@ -190,9 +190,58 @@ def write_results(services, engine, description: dict, execution_input: dict, ou
     return 1
 
 
+def run_tick(args: argparse.Namespace) -> int:
+    """One scheduler tick at ``--now`` (default: now). Beside a running ``make local``
+    (SFN_ENDPOINT_URL set) its episodes start there; otherwise on an engine of its own, and the
+    command waits for them to end."""
+    from datetime import datetime, timezone
+
+    from chalicelib.domain import parse_moment
+    from chalicelib.steps import scheduler
+
+    now = parse_moment(args.now, "--now") if args.now else datetime.now(timezone.utc)
+    settings = Settings()
+    if settings.get("SFN_ENDPOINT_URL"):
+        services = Services(settings, clock=lambda: now)
+        result = scheduler.run_schedule(episodes=services.episodes, start_slot=services.admin.start_slot,
+                                        now=now, batch=settings.integer("SCHEDULER_BATCH", minimum=1))
+        return report_tick(result)
+    from app import app
+    from podcasto_local.engine import LocalEngine
+
+    with LocalEngine(app, bucket=settings.bucket, region=settings.region) as engine:
+        settings = Settings(overrides={"STATE_MACHINE_ARN": engine.state_machine_arn})
+        services = Services(settings, s3_client=engine.client("s3"), sfn_client=engine.client("stepfunctions"),
+                            clock=lambda: now)
+        previous = use_services(services)
+        try:
+            result = engine.run_scheduled("schedule_episodes")
+            for started in result["started"]:
+                episode = services.episodes.get_episode(started["episode_id"])
+                if episode.execution_id:
+                    engine.wait(episode.execution_id)
+                started["status"] = services.episodes.get_episode(started["episode_id"]).status
+        finally:
+            use_services(previous)
+    return report_tick(result)
+
+
+def report_tick(result: dict) -> int:
+    print(f"podcasto: tick at {result['now']}: {result['due']} podcast(s) due", flush=True)
+    for started in result["started"]:
+        print(f"podcasto: {started['podcast_id']} slot {started['slot']}: episode {started['episode_id']} "
+              f"{started['status']}", flush=True)
+    for failed in result["failed"]:
+        print(f"podcasto: {failed['podcast_id']} slot {failed['slot']}: not started ({failed['error']})",
+              file=sys.stderr, flush=True)
+    return 1 if result["failed"] else 0
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="podcasto", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    tick = sub.add_parser("tick", help="run the scheduler once: start the episodes that are due")
+    tick.add_argument("--now", default=None, help="the moment to tick at (ISO-8601; default: now)")
     demo = sub.add_parser("demo", help="one episode of the bundled example export into out/")
     generate = sub.add_parser("generate", help="one episode of a Telegram Desktop export")
     origin = generate.add_mutually_exclusive_group(required=True)
@@ -209,6 +258,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         command.add_argument("--end-date", dest="end_date", default=None)
         command.add_argument("--days-back", dest="days_back", type=int, default=None)
     args = parser.parse_args(argv)
+    if args.command == "tick":
+        return args
     if args.command == "demo":
         args.export, args.channel = str(DEMO_EXPORT), None
     # Make passes unset variables as empty strings.
@@ -221,7 +272,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        return run_episode(args)
+        return run_tick(args) if args.command == "tick" else run_episode(args)
     except PodcastoError as exc:
         print(f"podcasto: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2

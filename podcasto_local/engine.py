@@ -335,6 +335,20 @@ class LocalEngine:
         with self._lock:
             self.delivered_events.append(event)
 
+    def run_scheduled(self, name: str):
+        """Run the app's ``@app.schedule`` function ``name`` once, with the event an EventBridge
+        schedule rule sends (the local stand-in for that rule); returns what it returned."""
+        from chalice.test import LambdaContext
+
+        event = {
+            "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": ACCOUNT,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "region": self.region,
+            "resources": [f"arn:aws:events:{self.region}:{ACCOUNT}:rule/podcasto-local-{name}"],
+            "detail": {},
+        }
+        return self.app.handler_map[name](event, LambdaContext(name, memory_size=256))
+
     def wait_for_event(self, execution_arn: str, *, timeout: float = 10) -> dict:
         """Block until the status event of ``execution_arn`` has been delivered."""
         deadline = time.monotonic() + timeout

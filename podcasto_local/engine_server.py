@@ -8,6 +8,7 @@ one by endpoint URL; both share the episode store.
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -48,20 +49,38 @@ def main(argv: list[str] | None = None) -> int:
     engine = LocalEngine(
         app, host=args.host, port=args.port, bucket=settings.bucket, region=settings.region
     ).start()
-    services = Services(settings, s3_client=engine.client("s3"))
+    # The scheduler starts executions from this process, on this engine.
+    settings = Settings(overrides={"STATE_MACHINE_ARN": engine.state_machine_arn})
+    services = Services(settings, s3_client=engine.client("s3"), sfn_client=engine.client("stepfunctions"))
     use_services(services)
-    services.episodes.put_podcast(demo_podcast())
+    if services.episodes.get_podcast(DEMO_PODCAST_ID) is None:  # an admin's edits survive a restart
+        services.episodes.create_podcast(demo_podcast())
     print(f"podcasto local engine: Step Functions and S3 on {engine.endpoint}", flush=True)
     print(f"podcasto local engine: state machine {engine.state_machine_arn}", flush=True)
-    if args.ready_file:
-        Path(args.ready_file).write_text(engine.state_machine_arn)
 
     stop = threading.Event()
+    period = settings.integer("SCHEDULER_TICK_SECONDS")
+    if period:
+        threading.Thread(target=tick_every, args=(engine, period, stop), name="scheduler", daemon=True).start()
+        print(f"podcasto local engine: scheduler tick every {period} s (SCHEDULER_TICK_SECONDS)", flush=True)
+    if args.ready_file:
+        Path(args.ready_file).write_text(engine.state_machine_arn)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     stop.wait()
     engine.stop()
     return 0
+
+
+def tick_every(engine, seconds: int, stop: threading.Event) -> None:
+    """``make local``'s stand-in for the scheduler's EventBridge rule: a tick now, then every
+    ``seconds``. A tick that fails is logged and the next one runs, as on AWS."""
+    while not stop.is_set():
+        try:
+            engine.run_scheduled("schedule_episodes")
+        except Exception:  # noqa: BLE001 - a failed tick must not stop the timer
+            logging.getLogger(__name__).exception("scheduler tick failed")
+        stop.wait(seconds)
 
 
 if __name__ == "__main__":

@@ -170,6 +170,8 @@ def test_no_secret_reaches_a_log_line(engine, tmp_path, small_export):
     try:
         services.episodes.put_podcast(Podcast(id="p", title="T", sources=[{"export": str(small_export)}], days_back=None))
         services.episodes.put_podcast(Podcast(id="live", title="L", sources=["@some_channel"], days_back=1))
+        # Its own podcast: a second episode of "p" would start where the first ended, with nothing new.
+        services.episodes.put_podcast(Podcast(id="p2", title="T2", sources=[{"export": str(small_export)}], days_back=None))
         headers = {"X-Api-Key": secrets["PODCASTO_API_KEY"], "Content-Type": "application/json"}
         with Client(app) as client, CannedServer() as gemini:
             gemini.answer(400, REFUSED_GEMINI_KEY, "application/json; charset=UTF-8")
@@ -181,7 +183,7 @@ def test_no_secret_reaches_a_log_line(engine, tmp_path, small_export):
             # The Gemini writer with the configured key, against a server that echoes it back.
             services.writer = GeminiScriptWriter.from_settings(
                 settings.secret("GEMINI_API_KEY"), "gemini-test", base_url=gemini.url)
-            refused = client.http.post("/podcasts/p/episodes", headers=headers, body="{}").json_body
+            refused = client.http.post("/podcasts/p2/episodes", headers=headers, body="{}").json_body
             engine.wait(refused["execution_arn"], timeout=120)
             shown = "".join(client.http.get(f"/episodes/{e['episode_id']}", headers=headers).body.decode()
                             for e in (ok, live, refused))
