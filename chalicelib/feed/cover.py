@@ -8,8 +8,9 @@ Pillow: the maintained imaging library, whose wheel carries its own libjpeg, lib
 FreeType. The title is laid out with Pillow's basic layout after python-bidi has put a
 right-to-left line in display order: Pillow's own bidi support (raqm) needs FriBiDi, which the
 Lambda runtime does not have, and Hebrew needs no shaping beyond the order (its final letter
-forms are their own code points). The font, DejaVu Sans Bold (Bitstream Vera licence,
-fonts/LICENSE-DejaVu.txt), has Latin, Hebrew and Cyrillic glyphs.
+forms are their own code points). The font is DejaVu Sans Bold cut down to the Latin, Greek,
+Cyrillic and Hebrew blocks with punctuation and symbols (scripts/card_font.py; Bitstream Vera
+licence, fonts/LICENSE-DejaVu.txt), 187 KB where the whole font is 709 KB.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from chalicelib.errors import InvalidInput
 CARD_SIZE = 3000
 MIN_SIDE, MAX_SIDE = 1400, 3000
 MAX_COVER_BYTES = 8 * 1024 * 1024
-FONT = Path(__file__).with_name("fonts") / "DejaVuSans-Bold.ttf"
+FONT = Path(__file__).with_name("fonts") / "PodcastoCard-Bold.ttf"
 _FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png")}
 _MARGIN = 300
 _MAX_LINES = 6
