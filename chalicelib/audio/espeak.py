@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import threading
 
+from chalicelib.audio.base import chosen_voice
 from chalicelib.errors import AudioRejected, ConfigurationError, InvalidInput
 
 # speak_lib.h constants (API revision 12).
@@ -177,7 +178,10 @@ class EspeakSpeech:
 
     @staticmethod
     def voice_name(*, voice: str, language: str) -> str:
-        """The espeak-ng voice that plays ``voice`` (a script role) in ``language``."""
+        """The espeak-ng voice that plays ``voice`` (a script role, or a host's own voice) in
+        ``language``."""
+        if chosen_voice(voice):
+            return chosen_voice(voice)
         try:
             roles = VOICES[language]
         except KeyError:

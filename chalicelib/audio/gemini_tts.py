@@ -22,6 +22,7 @@ import io
 import wave
 from collections.abc import Mapping
 
+from chalicelib.audio.base import chosen_voice
 from chalicelib.errors import AudioRejected, ConfigurationError, InvalidInput, SpeechThrottled
 
 SAMPLE_RATE = 24000  # what every Gemini TTS model produces
@@ -111,7 +112,9 @@ class GeminiSpeech:
         return self._pcm(response, len(text))
 
     def voice_name(self, voice: str) -> str:
-        """The Gemini prebuilt voice that plays ``voice`` (a script role)."""
+        """The Gemini prebuilt voice that plays ``voice`` (a script role, or a host's own voice)."""
+        if chosen_voice(voice):
+            return chosen_voice(voice)
         try:
             return self.voices[voice]
         except KeyError:

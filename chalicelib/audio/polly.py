@@ -24,6 +24,7 @@ from botocore.exceptions import (
     IncompleteReadError,
 )
 
+from chalicelib.audio.base import chosen_voice
 from chalicelib.errors import AudioRejected, ConfigurationError, InvalidInput, SpeechThrottled
 
 MAX_BILLED_CHARS = 3000  # per SynthesizeSpeech request, plain text
@@ -133,7 +134,9 @@ class PollySpeech:
         return pcm
 
     def voice_id(self, voice: str) -> str:
-        """The Polly VoiceId that plays ``voice`` (a script role)."""
+        """The Polly VoiceId that plays ``voice`` (a script role, or a host's own voice)."""
+        if chosen_voice(voice):
+            return chosen_voice(voice)
         try:
             return self.voices[voice]
         except KeyError:

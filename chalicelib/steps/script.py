@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Callable
 
-from chalicelib.audio.base import SpeechPlan
+from chalicelib.audio.base import SpeechPlan, own_voice
 from chalicelib.audio.segments import split_script
 from chalicelib.domain import script_key, segment_audio_key
 from chalicelib.script.base import Host, ScriptWriter
@@ -47,7 +47,7 @@ def write_script(
     )
     validate_script(script, bundle=bundle, target_seconds=target_seconds)
     validate_notes(script, bundle=bundle)
-    voices = {speaker.name: speaker.voice for speaker in script.speakers}
+    voices = speaker_voices(script.speakers, podcast.hosts, provider)
     segments = []
     for turn_number, turn in enumerate(script.turns):
         for piece in split_script([turn], max_chars=plan.max_chars, voices=voices):
@@ -91,3 +91,10 @@ def write_script(
         "provider": provider,
         "language": episode.language,
     }
+
+
+def speaker_voices(speakers, hosts: list[dict], provider: str) -> dict[str, str]:
+    """Each speaker's segment voice: the voice its host chose for ``provider``
+    (``podcast.hosts[].voices``), else the script's role for it."""
+    chosen = {h["name"]: h.get("voices", {}).get(provider) for h in hosts}
+    return {s.name: own_voice(chosen[s.name]) if chosen.get(s.name) else s.voice for s in speakers}

@@ -13,7 +13,7 @@ from podcasto_deploy.template import task_functions
 
 ROOT = Path(__file__).resolve().parents[2]
 ASL = json.loads((ROOT / "statemachine.asl.json").read_text())
-README = (ROOT / "README.md").read_text()
+README = (ROOT / "docs" / "deploy.md").read_text()
 
 # The only actions allowed on "Resource": "*": AWS offers nothing narrower for them (each is
 # explained in the README's Deploy section).
@@ -143,7 +143,7 @@ def test_star_resources_only_where_aws_offers_nothing_narrower_and_each_is_docum
                 unexpected = set(_listed(statement["Action"])) - STAR_RESOURCE_ACTIONS
                 assert not unexpected, f"{role}: {unexpected} on Resource *"
     for action in STAR_RESOURCE_ACTIONS:
-        assert f"`{action}`" in README, f"README's Deploy section does not explain {action} on *"
+        assert f"`{action}`" in README, f"docs/deploy.md does not explain {action} on *"
 
 
 def test_s3_access_stays_inside_the_content_bucket_under_the_episode_prefix(packaged):

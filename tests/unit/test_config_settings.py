@@ -9,15 +9,18 @@ from chalicelib.errors import ConfigurationError
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_every_setting_is_documented_in_the_readme():
-    readme = (ROOT / "README.md").read_text()
+CONFIGURATION = ROOT / "docs" / "configuration.md"
+
+
+def test_every_setting_is_documented_in_the_configuration_page():
+    readme = CONFIGURATION.read_text()
     assert [name for name in SETTINGS if f"`{name}`" not in readme] == []
 
 
-def test_the_readme_table_shows_each_default_the_code_uses():
+def test_the_configuration_table_shows_each_default_the_code_uses():
     # The table is written by hand from SETTINGS; settings without a default describe theirs in words.
     cells = {}
-    for line in (ROOT / "README.md").read_text().splitlines():
+    for line in CONFIGURATION.read_text().splitlines():
         found = re.match(r"^\| `([A-Z0-9_]+)`[^|]* \| (.*?) \| ", line)
         if found:
             cells[found.group(1)] = found.group(2)
@@ -26,12 +29,12 @@ def test_the_readme_table_shows_each_default_the_code_uses():
     assert {name: cells.get(name) for name in expected} == expected
 
 
-def test_every_make_variable_is_documented_in_the_readme():
+def test_every_make_variable_is_documented_in_the_configuration_page():
     makefile = (ROOT / "Makefile").read_text()
     names = set(re.findall(r"^(?:export )?([A-Z_]+) \?=", makefile, re.M))
     names |= set(re.findall(r"\$\((?:or|if) \$\(([A-Z_]+)\)", makefile))
     assert {"PORT", "LOCAL_SFN_PORT", "MALLOC_ARENA_MAX", "STAGE"} <= names  # the patterns still match
-    readme = (ROOT / "README.md").read_text()
+    readme = CONFIGURATION.read_text()
     assert sorted(name for name in names if f"`{name}`" not in readme) == []
 
 

@@ -103,3 +103,25 @@ def test_the_same_text_voice_and_model_give_the_same_segment_key_and_another_mod
     other = json.loads(objects.data[run(setup, FixedWriter(turns), model="espeak-ng rate=200")["script_key"]]
                        )["segments"][0]["key"]
     assert first == again != other
+
+
+def test_a_hosts_own_voice_for_the_provider_is_what_its_segments_ask_for(setup):
+    from dataclasses import replace
+
+    from chalicelib.audio.espeak import EspeakSpeech
+
+    episodes, objects, _ = setup
+    podcast = episodes.get_podcast("p")
+    episodes.put_podcast(replace(podcast, hosts=[
+        {"name": "Alex", "voices": {"espeak": "en-us+f4", "polly": "Joanna"}}, {"name": "Maya"}]))
+    writer = FixedWriter([Turn("Alex", "Release 2.0 shipped today.", (7,)),
+                          Turn("Maya", "Twelve people helped.", (8,))])
+    result = run(setup, writer)
+    document = json.loads(objects.get(result["script_key"]))
+    voices = [s["voice"] for s in document["segments"]]
+    assert voices == ["own:en-us+f4", "host_b"]  # espeak's own voice for Alex; Maya keeps her role
+    assert EspeakSpeech.voice_name(voice=voices[0], language="en") == "en-us+f4"
+    # The voice is part of each segment's cache key: changing it never reuses old audio.
+    episodes.put_podcast(replace(podcast, hosts=[{"name": "Alex", "voices": {"espeak": "en-us+m7"}}]))
+    again = json.loads(objects.get(run(setup, writer)["script_key"]))
+    assert again["segments"][0]["key"] != document["segments"][0]["key"]
