@@ -23,7 +23,8 @@ from chalicelib.errors import InvalidInput
 
 CARD_SIZE = 3000
 MIN_SIDE, MAX_SIDE = 1400, 3000
-MAX_COVER_BYTES = 8 * 1024 * 1024
+# API Gateway hands a binary body to Lambda base64-encoded, inside a 6 MB invocation payload.
+MAX_COVER_BYTES = 4 * 1024 * 1024
 FONT = Path(__file__).with_name("fonts") / "PodcastoCard-Bold.ttf"
 _FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png")}
 _MARGIN = 300

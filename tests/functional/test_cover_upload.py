@@ -84,3 +84,10 @@ def test_unknown_podcast_stale_version_and_missing_key(client, services, podcast
                               headers={"Content-Type": "image/png"})
     assert refused.status_code == 401
     assert services.episodes.get_podcast(podcast.id).image is None
+
+
+def test_an_image_over_4_mib_is_refused_naming_the_limit(client, services, podcast_for, small_export):
+    podcast = podcast_for(small_export, podcast_id=f"cover-{uuid.uuid4().hex[:12]}")
+    response = put(client, podcast.id, image_bytes() + b"\0" * (4 * 1024 * 1024))
+    assert response.status_code == 400
+    assert "is larger than 4194304 bytes" in response.json_body["message"]
