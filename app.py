@@ -115,6 +115,14 @@ def publish_feed(event, context):
                                 public_base_url=svc.public_base_url)
 
 
+@app.lambda_function(name="mark_skipped")
+@log.task("mark_skipped")
+def mark_skipped(event, context):
+    from chalicelib.steps import status
+
+    return status.mark_skipped(event, episodes=services().episodes)
+
+
 @app.lambda_function(name="mark_failed")
 @log.task("mark_failed")
 def mark_failed(event, context):

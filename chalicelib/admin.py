@@ -281,6 +281,7 @@ class Admin:
             "error": episode.error,
             "cause": episode.cause,
             "failed_state": episode.failed_state,
+            "outcome": episode.outcome,
             "attempt_count": episode.attempt_count,
             "created_at": episode.created_at,
             "updated_at": episode.updated_at,
@@ -305,6 +306,7 @@ class Admin:
             "error": episode.error,
             "cause": episode.cause,
             "failed_state": episode.failed_state,
+            "outcome": episode.outcome,  # "nothing_new" for a skipped episode
             "attempt_count": episode.attempt_count,
             "execution_arn": episode.execution_id,
             "status_history": self.episodes.history(episode.id),

@@ -18,9 +18,16 @@ CONTENT_COLLECTED = "content_collected"
 PROCESSING = "processing"
 COMPLETED = "completed"
 FAILED = "failed"
-STATUSES = (PENDING, CONTENT_COLLECTED, PROCESSING, COMPLETED, FAILED)
-TERMINAL = (COMPLETED, FAILED)
+# A slot whose window held nothing new: no audio, nobody paged, the execution succeeds, and the
+# next episode starts from the same point (continuity counts completed episodes only).
+SKIPPED = "skipped"
+STATUSES = (PENDING, CONTENT_COLLECTED, PROCESSING, COMPLETED, FAILED, SKIPPED)
+TERMINAL = (COMPLETED, FAILED, SKIPPED)
 IN_FLIGHT = (PENDING, CONTENT_COLLECTED, PROCESSING)
+# Why an episode was skipped (``episodes.outcome``): the window held no usable message that
+# no completed episode of the podcast had already covered.
+NOTHING_NEW = "nothing_new"
+OUTCOMES = (NOTHING_NEW,)
 
 # Forward only. ``failed -> pending`` is deliberately absent: only the admin API's explicit
 # retry path may do it (see ``RETRY_TRANSITION``), so a stray workflow write can never revive
@@ -32,6 +39,8 @@ FORWARD_TRANSITIONS = {
     (PENDING, FAILED),
     (CONTENT_COLLECTED, FAILED),
     (PROCESSING, FAILED),
+    # Only before anything is collected: once content is collected the episode is made.
+    (PENDING, SKIPPED),
 }
 RETRY_TRANSITION = (FAILED, PENDING)
 

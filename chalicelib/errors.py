@@ -21,7 +21,7 @@ PodcastoError
       ├── StatusConflict         a compare-and-set status transition matched no row
       ├── AlreadyExists          a podcast id is taken (HTTP 409)
       ├── PreconditionFailed     an If-Match version is stale: someone else wrote first (HTTP 412)
-      ├── NoContent              the window holds no usable message (reason ``no_content``)
+      ├── NoContent              the window holds nothing new: the episode is skipped, not failed
       ├── SourceFailed           the content source refused for good (private channel, bad export)
       ├── TelegramSessionInvalid the Telegram login session is revoked or no longer authorised
       ├── ConfigurationError     a setting is missing or malformed (names the variable, never its value)
@@ -103,9 +103,10 @@ class PreconditionFailed(PermanentError):
 
 
 class NoContent(PermanentError):
-    """The content window holds no usable message. Recorded on the episode as ``no_content``."""
-
-    reason = "no_content"
+    """The content window holds no usable message (none at all, or none that a completed episode
+    did not already tell). Raised by CollectContent, caught by the state machine into
+    MarkSkipped: the episode ends ``skipped`` with the outcome ``nothing_new`` and the execution
+    succeeds, since an empty slot is no fault to page anyone about."""
 
 
 class SourceFailed(PermanentError):

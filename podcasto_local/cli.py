@@ -168,6 +168,7 @@ def write_results(services, engine, description: dict, execution_input: dict, ou
         "error": episode.error if episode else description.get("error"),
         "cause": episode.cause if episode else description.get("cause"),
         "failed_state": episode.failed_state if episode else None,
+        "outcome": episode.outcome if episode else None,
         "status_history": services.episodes.history(episode.id) if episode else [],
         "states": engine.states_passed(description["executionArn"]),
     }
@@ -191,7 +192,9 @@ def write_results(services, engine, description: dict, execution_input: dict, ou
         print(f"podcasto: the episode as a feed: {(out / 'feed.xml').as_uri()}", flush=True)
         return 0
     reason = result["cause"] or result["error"] or description["status"]
-    print(f"podcasto: episode {result['status']}: {result['error']}: {reason}", file=sys.stderr)
+    # A skipped episode has no error, only its outcome ("nothing_new").
+    print(f"podcasto: episode {result['status']}: {result['error'] or result['outcome']}: {reason}",
+          file=sys.stderr)
     return 1
 
 

@@ -6,6 +6,7 @@ is not in ``messages`` has an entry in ``filtered`` with its reason, so
 
 ``service``/``unsupported``/``malformed``  skipped by the source itself (copied from the collection)
 ``duplicate``       the same (channel, id) seen again
+``already_covered`` the same (channel, id) is in a completed episode of the podcast, edited or not
 ``empty``           no text and no media
 ``too_short``       text shorter than ``min_text_length`` and no media
 ``blocked_domain``  a link to a blocked domain or one of its subdomains
@@ -23,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Container
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 from urllib.parse import urlsplit
@@ -74,8 +76,13 @@ def build_bundle(
     max_messages: int = 2000,
     max_bytes: int = 5_000_000,
     photo_key: Callable[[Message], str] | None = None,
+    covered: Container[tuple[str, int]] = frozenset(),
 ) -> dict:
     """Filter, de-duplicate and cap ``collection`` into the schema-1 bundle (messages oldest first).
+
+    ``covered`` holds the (channel, id) of messages a completed episode of the podcast already
+    told: they are filtered as ``already_covered``, and their text still counts for
+    ``duplicate_text``, so a later copy of a story already told is not told again either.
 
     With ``photo_key``, each kept photo's media entry names the object key its photo will be
     stored at; set here, before sizing, so the keys count against ``max_bytes``.
@@ -98,6 +105,10 @@ def build_bundle(
             continue
         seen_ids.add(key)
         text = m.text.strip()
+        if key in covered:
+            drop(m, "already_covered")
+            seen_texts.add(normalise_text(text))
+            continue
         if not text and m.media is None:
             drop(m, "empty")
             continue

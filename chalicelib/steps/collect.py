@@ -3,9 +3,10 @@ then prove the very object that was written is readable before anyone reads it."
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Callable
 
-from chalicelib.domain import content_key, media_key
+from chalicelib.domain import content_key, media_key, parse_moment
 from chalicelib.errors import ContentNotReady, NoContent
 from chalicelib.sources.base import ContentSource, PhotoSource
 from chalicelib.sources.bundle import build_bundle, bundle_json_bytes
@@ -26,6 +27,11 @@ def collect_content(
 ) -> dict:
     """Returns {"bucket", "key", "etag", "size", "messages"}; the bundle itself stays in S3.
 
+    Never a repeat: a message a completed episode of the podcast kept is filtered as
+    ``already_covered``, and the messages this bundle keeps are recorded on the episode (they
+    count as covered once it completes). A window left with no usable message raises
+    ``NoContent``, which the state machine turns into a skipped episode ("nothing new").
+
     With ``upload_photos`` (and a source that can give photos), each kept photo is stored under
     the episode's ``media/`` prefix before the bundle, whose media entry names its key.
     """
@@ -34,6 +40,7 @@ def collect_content(
     podcast = episodes.get_podcast(ref["podcast_id"])
     source = source_for(podcast)
     collection = source.collect(episode.window)
+    covered = episodes.covered_messages(podcast.id, window=episode.window, exclude_episode_id=episode.id)
     photos = upload_photos and isinstance(source, PhotoSource)
     bundle = build_bundle(
         collection,
@@ -42,13 +49,15 @@ def collect_content(
         window=episode.window,
         title=podcast.title,
         photo_key=(lambda m: media_key(podcast.id, episode.id, m.channel, m.id)) if photos else None,
+        covered=covered,
         **bundle_limits,
     )
+    # Before the bundle is stored: a bundle in S3 always has its messages recorded. Replaces
+    # what an earlier collection of this episode recorded (a retry that collects again).
+    episodes.record_messages(
+        episode.id, [(m["channel"], m["id"], parse_moment(m["date"], "date")) for m in bundle["messages"]])
     if not bundle["messages"]:
-        raise NoContent(
-            f"no_content: no usable message in the window "
-            f"({len(bundle['filtered'])} filtered out of {bundle['counts']['collected']})"
-        )
+        raise NoContent(nothing_new(bundle))
     if photos:
         store_photos(bundle, source, objects)
     stored = objects.put(
@@ -57,6 +66,16 @@ def collect_content(
         content_type="application/json; charset=utf-8",
     )
     return {**stored.to_json(), "messages": len(bundle["messages"])}
+
+
+def nothing_new(bundle: dict) -> str:
+    """Why a bundle kept nothing, in an operator's words: what was collected and each reason."""
+    collected = bundle["counts"]["collected"]
+    if not collected:
+        return "no message in the window"
+    reasons = Counter(entry["reason"] for entry in bundle["filtered"])
+    detail = ", ".join(f"{reason} {count}" for reason, count in sorted(reasons.items()))
+    return f"no usable message in the window: {collected} collected, all filtered ({detail})"
 
 
 def store_photos(bundle: dict, source: PhotoSource, objects: ObjectStore) -> int:

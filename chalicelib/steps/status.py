@@ -8,7 +8,16 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from chalicelib.domain import COMPLETED, CONTENT_COLLECTED, FAILED, PENDING, PROCESSING, TERMINAL
+from chalicelib.domain import (
+    COMPLETED,
+    CONTENT_COLLECTED,
+    FAILED,
+    NOTHING_NEW,
+    PENDING,
+    PROCESSING,
+    SKIPPED,
+    TERMINAL,
+)
 from chalicelib.errors import StatusConflict
 from chalicelib.stores.episodes import EpisodeStore
 
@@ -56,6 +65,28 @@ def mark_completed(event: dict, *, episodes: EpisodeStore, now: datetime | None 
         completed_at=(now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     )
     return {"status": episode.status}
+
+
+def mark_skipped(event: dict, *, episodes: EpisodeStore) -> dict:
+    """pending → skipped with the outcome ``nothing_new``: CollectContent found nothing new in
+    the window (its ``NoContent``, caught into ``$.skipped``). No audio is made and the execution
+    succeeds; the next episode starts from the same point, since continuity counts only
+    completed episodes. The reason is in the history detail and in the episode's ``cause``."""
+    reason = clean_cause(_object(event.get("skipped")).get("Cause")) or "nothing new in the window"
+    episode = episodes.transition(
+        event["episode"]["episode_id"],
+        expected=PENDING,
+        to=SKIPPED,
+        execution_id=event["execution_id"],
+        detail=f"{NOTHING_NEW}: {reason}",
+        outcome=NOTHING_NEW,
+        cause=reason,
+        # A retry that collected again and found everything covered since: its earlier bundle
+        # is no content of this episode any more.
+        content_key=None,
+        content_etag=None,
+    )
+    return {"status": episode.status, "outcome": episode.outcome}
 
 
 def mark_failed(event: dict, *, episodes: EpisodeStore) -> dict:

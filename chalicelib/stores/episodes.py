@@ -10,6 +10,7 @@ current status, and writes nothing. Each successful move appends one history row
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -72,6 +73,7 @@ EPISODE_FIELDS = (
     "show_notes",
     "audio_bytes",
     "completed_at",
+    "outcome",
 )
 
 
@@ -93,6 +95,7 @@ class Episode:
     error: str | None = None
     cause: str | None = None
     failed_state: str | None = None
+    outcome: str | None = None  # why a skipped episode was skipped (chalicelib.domain.OUTCOMES)
     attempt_count: int = 1
     idempotency_key: str | None = None
     created_at: str | None = None
@@ -205,3 +208,18 @@ class EpisodeStore(Protocol):
     def history(self, episode_id: str) -> list[dict]:
         """Transitions oldest first: {"from_status", "to_status", "at", "execution_id", "detail"}.
         Creation is the first row, from ``None`` to ``pending``."""
+
+    # --- what completed episodes covered: never a repeat ------------------------------------
+    def record_messages(self, episode_id: str, messages: Iterable[tuple[str, int, datetime]]) -> int:
+        """Replace the messages the episode's bundle kept, as ``(channel, message id, date)``,
+        with these (a re-collection replaces the earlier ones); returns how many. They count as
+        covered only while the episode is completed."""
+
+    def covered_messages(self, podcast_id: str, *, window: Window, exclude_episode_id: str) -> set[tuple[str, int]]:
+        """``(channel, message id)`` of the messages dated inside ``window`` that a completed
+        episode of the podcast other than ``exclude_episode_id`` kept. Read in pages: memory
+        grows with the messages of this window only, never with the podcast's whole history."""
+
+    def covered_elsewhere(self, episode_id: str) -> int:
+        """How many of the episode's recorded messages a completed episode of the same podcast,
+        other than it, kept too: a retried episode's content that a later episode made stale."""

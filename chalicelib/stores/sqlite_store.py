@@ -3,7 +3,8 @@
 The database itself enforces the status rules, so a stray client (a shell, a test, a future
 tool) cannot break them either:
 
-- ``status`` has a CHECK constraint on the five statuses, and an episode is born ``pending``;
+- ``status`` has a CHECK constraint on the statuses of ``chalicelib.domain`` (widened in place in
+  files made by older versions, see ``_widen_status_check``), and an episode is born ``pending``;
 - a BEFORE UPDATE trigger refuses any status change that is not a forward move. ``failed ->
   pending`` (with ``attempt_count = attempt_count + 1``) is the one way back, and only
   ``retry()`` can take it, as only Postgres' ``retry_episode()`` can: the trigger lets it pass
@@ -26,13 +27,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import threading
 from datetime import datetime, timezone
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from chalicelib.domain import IN_FLIGHT, PENDING, SPEECH_PROVIDERS, Window, new_episode_id
+from chalicelib.domain import (
+    FORWARD_TRANSITIONS,
+    IN_FLIGHT,
+    OUTCOMES,
+    PENDING,
+    SPEECH_PROVIDERS,
+    STATUSES,
+    Window,
+    new_episode_id,
+)
 from chalicelib.errors import (
     AlreadyExists,
     NotFound,
@@ -59,8 +70,8 @@ _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 _RETRYING = """OLD.status = 'failed' AND NEW.status = 'pending'
         AND NEW.attempt_count = OLD.attempt_count + 1
         AND EXISTS (SELECT 1 FROM episode_retry_grants WHERE episode_id = OLD.id)"""
-_FORWARD = "'pending>content_collected', 'content_collected>processing', 'processing>completed', " \
-    "'pending>failed', 'content_collected>failed', 'processing>failed'"
+_FORWARD = ", ".join(f"'{a}>{b}'" for a, b in sorted(FORWARD_TRANSITIONS))
+_STATUS_LIST = ", ".join(f"'{status}'" for status in STATUSES)
 
 SCHEMA = f"""
 BEGIN IMMEDIATE;
@@ -81,7 +92,7 @@ CREATE TABLE IF NOT EXISTS episodes (
     id               TEXT PRIMARY KEY,
     podcast_id       TEXT NOT NULL REFERENCES podcasts (id),
     status           TEXT NOT NULL DEFAULT 'pending' CHECK (
-                         status IN ('pending', 'content_collected', 'processing', 'completed', 'failed')),
+                         status IN ({_STATUS_LIST})),
     language         TEXT NOT NULL CHECK (language IN ('en', 'he')),
     format           TEXT NOT NULL CHECK (format IN ('dialogue', 'narrator')),
     window_start     TEXT,
@@ -197,6 +208,8 @@ _ADDED_COLUMNS = {
         "show_notes": "TEXT CHECK (show_notes IS NULL OR json_valid(show_notes))",
         "audio_bytes": "INTEGER CHECK (audio_bytes IS NULL OR audio_bytes > 0)",
         "completed_at": "TEXT",  # %Y-%m-%dT%H:%M:%S.%fZ, so text order is time order
+        "outcome": "TEXT CHECK (outcome IS NULL OR outcome IN ({}))".format(
+            ", ".join(f"'{name}'" for name in OUTCOMES)),
     },
     "podcasts": {
         "speech_provider": "TEXT CHECK (speech_provider IS NULL OR speech_provider IN ({}))".format(
@@ -236,6 +249,73 @@ BEGIN SELECT RAISE(ABORT, 'the podcast breaks a rule of chalicelib.podcasts'); E
 COMMIT;
 """
 
+# The messages each episode's bundle kept, so a later episode of the podcast can leave out what
+# a completed one already told. podcast_id is copied from the episode by the insert itself
+# (record_messages), never given by a caller. Keyed by (podcast, channel, message, episode): a
+# message is looked up across the podcast's episodes by its key's prefix; the window's query
+# reads (podcast_id, message_date); a re-collection deletes by episode_id.
+_COVERAGE = """
+BEGIN IMMEDIATE;
+CREATE TABLE IF NOT EXISTS episode_messages (
+    podcast_id   TEXT NOT NULL,
+    channel      TEXT NOT NULL,
+    message_id   INTEGER NOT NULL,
+    episode_id   TEXT NOT NULL REFERENCES episodes (id) ON DELETE CASCADE,
+    message_date TEXT NOT NULL,  -- _message_time's format: text order is time order
+    PRIMARY KEY (podcast_id, channel, message_id, episode_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS episode_messages_episode ON episode_messages (episode_id);
+CREATE INDEX IF NOT EXISTS episode_messages_podcast_date ON episode_messages (podcast_id, message_date);
+COMMIT;
+"""
+_STATUS_CHECK_RE = re.compile(r"status\s+IN\s*\(([^)]*)\)", re.IGNORECASE)
+
+
+def _widen_status_check(conn: sqlite3.Connection) -> None:
+    """Give a file made by an older podcasto today's status CHECK (``skipped`` came later).
+
+    SQLite cannot alter a CHECK constraint, and CREATE TABLE IF NOT EXISTS leaves an existing
+    table as it was. This is SQLite's documented in-place procedure for such a change
+    (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes"):
+    in one transaction, rewrite the table's CREATE statement in sqlite_schema under
+    writable_schema, bump schema_version so every connection re-reads the schema, and check
+    the file's integrity before committing. Safe here because the list only grows: every row
+    satisfies the wider constraint, so no row needs rewriting. A file whose list is not a
+    subset of ours (made by a newer podcasto) is left alone.
+    """
+    def statuses_in(sql: str) -> tuple[re.Match | None, set[str]]:
+        match = _STATUS_CHECK_RE.search(sql)
+        return match, set(re.findall(r"'([^']*)'", match.group(1))) if match else set()
+
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        (sql,) = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'episodes'").fetchone()
+        match, present = statuses_in(sql)
+        if match is None or present == set(STATUSES) or not present <= set(STATUSES):
+            conn.rollback()
+            return
+        widened = sql[:match.start(1)] + _STATUS_LIST + sql[match.end(1):]
+        (version,) = conn.execute("PRAGMA schema_version").fetchone()
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'episodes'", (widened,))
+        conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
+        conn.execute("PRAGMA writable_schema = OFF")
+        problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+        if problems != ["ok"]:
+            raise sqlite3.DatabaseError(f"integrity check after widening the status check: {problems[:3]}")
+        conn.commit()
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+
+
+def _message_time(moment: datetime) -> str:
+    """A message date or window bound as episode_messages keeps it: UTC, microseconds, ``Z``."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
 
 def _podcast_problem(row_json: str) -> str | None:
     """What is wrong with a podcast row about to be written, or None (SQL function)."""
@@ -269,8 +349,10 @@ class SqliteEpisodeStore:
             self._call(lambda: conn.execute("PRAGMA journal_mode = WAL"))
             try:
                 self._call(lambda: conn.executescript(SCHEMA))
+                self._call(lambda: _widen_status_check(conn))
                 self._call(lambda: _add_missing_columns(conn))
                 self._call(lambda: conn.executescript(_PODCAST_RULES))
+                self._call(lambda: conn.executescript(_COVERAGE))
             finally:
                 if conn.in_transaction:  # the script failed half-way: keep the file as it was
                     conn.rollback()
@@ -628,6 +710,60 @@ class SqliteEpisodeStore:
         # fractions of a second.
         ends = [utc_iso(row["window_end"]) for row in rows]
         return max(ends, key=lambda end: datetime.fromisoformat(end.replace("Z", "+00:00")), default=None)
+
+    def record_messages(self, episode_id: str, messages) -> int:
+        episode_id = canonical_episode_id(episode_id) or episode_id
+        rows = [(str(channel), int(message_id), _message_time(date), episode_id)
+                for channel, message_id, date in messages]
+        with self._write() as conn:
+            self._existing(conn, episode_id)
+            self._execute(conn, "DELETE FROM episode_messages WHERE episode_id = ?", (episode_id,))
+            self._call(lambda: conn.executemany(
+                """INSERT OR IGNORE INTO episode_messages
+                       (podcast_id, channel, message_id, episode_id, message_date)
+                   SELECT podcast_id, ?, ?, id, ? FROM episodes WHERE id = ?""",
+                rows,
+            ))
+        return len(rows)
+
+    def covered_messages(self, podcast_id: str, *, window: Window, exclude_episode_id: str) -> set[tuple[str, int]]:
+        exclude = canonical_episode_id(exclude_episode_id) or exclude_episode_id
+        # Only the bounds the window has: "(? IS NULL OR date >= ?)" would keep SQLite from
+        # using the index's date range and read the podcast's whole history.
+        bounds, params = "", [podcast_id, exclude]
+        if window.start is not None:
+            bounds += " AND m.message_date >= ?"
+            params.append(_message_time(window.start))
+        if window.end is not None:
+            bounds += " AND m.message_date < ?"
+            params.append(_message_time(window.end))
+        covered: set[tuple[str, int]] = set()
+        with self._connection() as conn:
+            cursor = self._call(lambda: conn.execute(
+                f"""SELECT m.channel, m.message_id FROM episode_messages AS m
+                    JOIN episodes AS e ON e.id = m.episode_id
+                    WHERE m.podcast_id = ? AND e.status = 'completed' AND m.episode_id <> ?{bounds}""",
+                tuple(params),
+            ))
+            # Streamed row by row into the set: no list of every row besides it.
+            for channel, message_id in self._call(lambda: iter(cursor)):
+                covered.add((channel, message_id))
+        return covered
+
+    def covered_elsewhere(self, episode_id: str) -> int:
+        episode_id = canonical_episode_id(episode_id) or episode_id
+        with self._connection() as conn:
+            rows = self._query(
+                conn,
+                """SELECT count(*) AS n FROM episode_messages AS m
+                   WHERE m.episode_id = ? AND EXISTS (
+                       SELECT 1 FROM episode_messages AS o JOIN episodes AS e ON e.id = o.episode_id
+                       WHERE o.podcast_id = m.podcast_id AND o.channel = m.channel
+                         AND o.message_id = m.message_id AND o.episode_id <> m.episode_id
+                         AND e.status = 'completed')""",
+                (episode_id,),
+            )
+        return rows[0]["n"]
 
     def history(self, episode_id: str) -> list[dict]:
         episode_id = canonical_episode_id(episode_id) or episode_id

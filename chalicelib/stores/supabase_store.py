@@ -53,6 +53,8 @@ from chalicelib.stores.rows import (
 )
 
 _UNIQUE_VIOLATION = "23505"
+# Rows asked for per page: at most what hosted Supabase answers by default (max_rows 1,000).
+_PAGE = 1000
 _FOREIGN_KEY_VIOLATION = "23503"
 # PostgREST's own "cannot reach the database" codes, for answers that lost their HTTP status.
 _UNAVAILABLE_CODES = {"PGRST000", "PGRST001", "PGRST002", "PGRST003"}
@@ -68,6 +70,9 @@ _KEY_SHAPE = re.compile(r"[\x21-\x7e]+")
 
 class SupabaseEpisodeStore:
     """``EpisodeStore`` on a supabase-py ``Client`` (``create_client(SUPABASE_URL, SUPABASE_KEY)``)."""
+
+    # Rows per request for the coverage reads and writes: Supabase's default max_rows.
+    page_size = 1000
 
     def __init__(self, client):
         self._client = client
@@ -196,11 +201,19 @@ class SupabaseEpisodeStore:
         return _podcast(rows[0]) if rows else None
 
     def list_podcasts(self, *, include_archived: bool = False) -> list[Podcast]:
-        request = self._table("podcasts").select("*")
-        if not include_archived:
-            request = request.is_("archived_at", "null")
-        rows = self._run(request.order("id"), "list podcasts")
-        return [_podcast(row) for row in rows]
+        # Keyset pages by id: hosted Supabase caps every answer (1,000 rows by default), and a
+        # list cut there would look complete.
+        podcasts: list[Podcast] = []
+        while True:
+            request = self._table("podcasts").select("*")
+            if not include_archived:
+                request = request.is_("archived_at", "null")
+            if podcasts:
+                request = request.gt("id", podcasts[-1].id)
+            rows = self._run(request.order("id").limit(_PAGE), "list podcasts")
+            podcasts.extend(_podcast(row) for row in rows)
+            if len(rows) < _PAGE:
+                return podcasts
 
     def update_podcast(self, podcast: Podcast, *, expected_version: int | None = None) -> Podcast:
         row = _podcast_row(check_podcast(podcast))
@@ -418,6 +431,59 @@ class SupabaseEpisodeStore:
             "read the last completed episode",
         )
         return utc_iso(rows[0]["window_end"]) if rows else None
+
+    def record_messages(self, episode_id: str, messages) -> int:
+        canonical = canonical_episode_id(episode_id)
+        if canonical is None:
+            raise NotFound(f"episode {episode_id} does not exist")
+        rows = [{"channel": str(channel), "message_id": int(message_id), "message_date": utc_iso(date)}
+                for channel, message_id, date in messages]
+        # In chunks, so no request body grows with MAX_MESSAGES; the first chunk (even an empty
+        # one) replaces what an earlier collection of this episode recorded.
+        written = 0
+        for first in range(0, max(len(rows), 1), self.page_size):
+            count = self._run(
+                self._client.rpc("record_episode_messages", {
+                    "p_episode_id": canonical, "p_messages": rows[first:first + self.page_size],
+                    "p_replace": first == 0}),
+                "record an episode's messages",
+            )
+            if count is None:
+                raise NotFound(f"episode {episode_id} does not exist")
+            written += count
+        return written
+
+    def covered_messages(self, podcast_id: str, *, window: Window, exclude_episode_id: str) -> set[tuple[str, int]]:
+        bounds = window.to_json()
+        covered: set[tuple[str, int]] = set()
+        after: dict = {"p_after_date": None, "p_after_channel": None, "p_after_id": None}
+        # Keyset pages in (date, channel, id) order until an empty one: PostgREST may cap an
+        # answer below page_size (Supabase's max_rows), so a short page proves nothing.
+        while True:
+            rows = self._run(
+                self._client.rpc("covered_messages", {
+                    "p_podcast_id": podcast_id,
+                    "p_exclude": canonical_episode_id(exclude_episode_id),
+                    "p_start": bounds["start"], "p_end": bounds["end"],
+                    "p_limit": self.page_size, **after,
+                }),
+                "read the messages completed episodes covered",
+            )
+            if not rows:
+                return covered
+            covered.update((row["channel"], row["message_id"]) for row in rows)
+            last = rows[-1]
+            after = {"p_after_date": last["message_date"], "p_after_channel": last["channel"],
+                     "p_after_id": last["message_id"]}
+
+    def covered_elsewhere(self, episode_id: str) -> int:
+        canonical = canonical_episode_id(episode_id)
+        if canonical is None:
+            return 0
+        return int(self._run(
+            self._client.rpc("episode_messages_covered_elsewhere", {"p_episode_id": canonical}),
+            "read whether an episode's messages were covered since",
+        ) or 0)
 
     def history(self, episode_id: str) -> list[dict]:
         canonical = canonical_episode_id(episode_id)

@@ -14,6 +14,7 @@ from chalicelib.domain import (
     FORWARD_TRANSITIONS,
     PENDING,
     PROCESSING,
+    SKIPPED,
     STATUSES,
     Window,
     new_episode_id,
@@ -30,6 +31,7 @@ PATHS = {
     PROCESSING: [(PENDING, CONTENT_COLLECTED), (CONTENT_COLLECTED, PROCESSING)],
     COMPLETED: [(PENDING, CONTENT_COLLECTED), (CONTENT_COLLECTED, PROCESSING), (PROCESSING, COMPLETED)],
     FAILED: [(PENDING, FAILED)],
+    SKIPPED: [(PENDING, SKIPPED)],
 }
 # Every status change a client may not write: all but the forward moves (and no change at all).
 # failed -> pending is among them: only the stores' retry() may revive an episode.

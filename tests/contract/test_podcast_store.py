@@ -176,3 +176,15 @@ def test_the_database_accepts_what_the_validator_accepts(harness):
               "hosts": [{"name": "A", "voices": {"polly": "Joanna"}}, {"name": "B", "role": "expert"}]}
     harness.raw_podcast(values)
     assert harness.store.get_podcast(values["id"]).schedule == values["schedule"]
+
+
+def test_listing_podcasts_reads_every_page(harness, monkeypatch):
+    """Hosted Supabase answers at most 1,000 rows: the list must not stop at one page."""
+    import chalicelib.stores.supabase_store as supabase_store
+
+    monkeypatch.setattr(supabase_store, "_PAGE", 2)
+    tag = uuid.uuid4().hex[:6]
+    made = {harness.new_podcast(id=f"page-{tag}-{i}").id for i in range(5)}
+    listed = [p.id for p in harness.store.list_podcasts()]
+    assert made <= set(listed) and len(listed) == len(set(listed))
+    assert listed == sorted(listed)

@@ -36,6 +36,7 @@ SECRETS_NEEDED = {
     "StitchAudio": set(),
     "MarkCompleted": {"SUPABASE_KEY"},
     "PublishFeed": {"SUPABASE_KEY"},
+    "MarkSkipped": {"SUPABASE_KEY"},
     "MarkFailed": {"SUPABASE_KEY"},
     "ReconcileExecution": {"SUPABASE_KEY"},
     "ScheduleEpisodes": {"SUPABASE_KEY"},

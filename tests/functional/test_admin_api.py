@@ -99,20 +99,25 @@ def test_idempotency_key_returns_the_same_episode_and_starts_nothing_new(client,
     assert [e["name"] for e in executions].count(f"episode-{first.json_body['episode_id']}-a1") == 1
 
 
-def test_a_window_without_messages_shows_the_episode_failed_as_no_content(client, engine, podcast):
+def test_a_window_without_messages_shows_the_episode_skipped_as_nothing_new(client, engine, podcast):
     started = post(client, f"/podcasts/{podcast.id}/episodes",
                    {"start_date": "2020-01-01", "end_date": "2020-01-31"})
     assert started.status_code == 202
-    assert wait_for_end(engine, started)["status"] == "FAILED"
+    assert wait_for_end(engine, started)["status"] == "SUCCEEDED"
 
     episode = client.http.get(started.json_body["status_url"], headers=AUTH)
+    listed = client.http.get(f"/podcasts/{podcast.id}/episodes", headers=AUTH).json_body["episodes"]
 
     assert episode.status_code == 200
     body = episode.json_body
-    assert (body["status"], body["error"], body["failed_state"]) == ("failed", "NoContent", "CollectContent")
-    assert body["cause"].startswith("no_content")
+    assert (body["status"], body["outcome"], body["error"], body["failed_state"]) == (
+        "skipped", "nothing_new", None, None)
+    assert body["cause"] == "no message in the window"
     assert body["audio_url"] is None
-    assert [h["to_status"] for h in body["status_history"]] == ["pending", "failed"]
+    assert [(h["to_status"], h["detail"]) for h in body["status_history"]] == [
+        ("pending", None), ("skipped", "nothing_new: no message in the window")]
+    (summary,) = listed
+    assert (summary["status"], summary["outcome"]) == ("skipped", "nothing_new")
 
 
 # --- bad input ----------------------------------------------------------------------------------

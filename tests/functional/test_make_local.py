@@ -71,7 +71,7 @@ def wait_for_status(base: str, episode_id: str, timeout: float = 90) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         _, episode = call("GET", f"{base}/episodes/{episode_id}")
-        if episode["status"] in ("completed", "failed"):
+        if episode["status"] in ("completed", "failed", "skipped"):
             return episode
         time.sleep(0.3)
     raise AssertionError(f"episode {episode_id} did not finish")
@@ -124,9 +124,16 @@ def test_execution_started_with_boto3_on_the_local_step_functions_port(local):
     sfn = boto3.client("stepfunctions", endpoint_url=local["sfn"], region_name="us-east-1",
                        aws_access_key_id="x", aws_secret_access_key="x")
     (machine,) = sfn.list_state_machines()["stateMachines"]
+    # A podcast of its own over the demo export: the demo podcast's messages may already be in
+    # another test's completed episode, and a series never tells a message twice.
+    created, _ = call("POST", f"{local['api']}/podcasts", {
+        "id": "console-like", "title": "Console-like",
+        "sources": [{"export": str(ROOT / "examples" / "demo-export" / "result.json"), "chat": None}],
+        "days_back": None})
+    assert created == 201
 
     arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="console-like",
-                              input=json.dumps({"podcast_id": "demo", "format": "narrator"}))["executionArn"]
+                              input=json.dumps({"podcast_id": "console-like", "format": "narrator"}))["executionArn"]
 
     deadline = time.monotonic() + 90
     while (description := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":

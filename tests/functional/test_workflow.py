@@ -196,18 +196,26 @@ def test_invalid_console_input_fails_with_invalid_input_and_writes_nothing(engin
     assert states == ["IsolateInput", "ValidateEpisode", "MarkFailed", "EpisodeFailed"]
 
 
-def test_window_without_messages_fails_the_episode_as_no_content(engine, services, small_export, podcast_for):
+def test_window_without_messages_skips_the_episode_as_nothing_new_and_the_execution_succeeds(
+        engine, services, small_export, podcast_for):
     podcast = podcast_for(small_export)
 
-    description, _ = run(
+    description, states = run(
         engine, {"podcast_id": podcast.id, "start_date": "2020-01-01", "end_date": "2020-01-31"})
 
-    assert description["status"] == "FAILED"
-    assert description["error"] == "NoContent"
+    # Nothing new is no failure: no Fail state, so no failure alarm pages anyone.
+    assert description["status"] == "SUCCEEDED", (description.get("error"), description.get("cause"))
+    assert states == ["IsolateInput", "ValidateEpisode", "ContentAlreadyCollected", "CollectContent",
+                      "MarkSkipped", "EpisodeSkipped"]
     episode_id = next(p for n, p in engine.invocations if n == "collect_content")["episode"]["episode_id"]
     episode = services.episodes.get_episode(episode_id)
-    assert episode.status == "failed"
-    assert episode.cause.startswith("no_content")
+    assert (episode.status, episode.outcome, episode.error) == ("skipped", "nothing_new", None)
+    assert episode.cause == "no message in the window"
+    assert episode.audio_key is None and episode.content_key is None
+    history = services.episodes.history(episode_id)
+    assert [h["to_status"] for h in history] == ["pending", "skipped"]
+    assert history[-1]["detail"] == "nothing_new: no message in the window"
+    assert "mark_failed" not in invoked(engine)
 
 
 def test_hebrew_export_end_to_end(engine, services, podcast_for):

@@ -37,11 +37,24 @@ def test_every_task_but_mark_failed_catches_everything_into_mark_failed_under_it
         if name == "MarkFailed":
             assert "Catch" not in state
             continue
-        if name == "PublishFeed":  # after MarkCompleted: see the test below
+        if name == "PublishFeed":  # after MarkCompleted: see test_publish_feed_follows_mark_completed...
             continue
-        assert state["Catch"] == [
-            {"ErrorEquals": ["States.ALL"], "ResultPath": f"$.failures.{name}", "Next": "MarkFailed"}
-        ]
+        assert state["Catch"][-1] == {
+            "ErrorEquals": ["States.ALL"], "ResultPath": f"$.failures.{name}", "Next": "MarkFailed"}
+        # Only CollectContent catches anything before that: NoContent, into MarkSkipped.
+        assert len(state["Catch"]) == (2 if name == "CollectContent" else 1)
+
+
+def test_nothing_new_is_caught_into_mark_skipped_and_ends_the_execution_succeeded():
+    # A slot with nothing new pages nobody: NoContent is not a failure of the execution.
+    assert TASKS["CollectContent"]["Catch"][0] == {
+        "ErrorEquals": ["NoContent"], "ResultPath": "$.skipped", "Next": "MarkSkipped"}
+    skip = TASKS["MarkSkipped"]
+    assert skip["Parameters"] == {
+        "episode.$": "$.episode", "skipped.$": "$.skipped", "execution_id.$": "$$.Execution.Id"}
+    assert skip["Next"] == "EpisodeSkipped" and STATES["EpisodeSkipped"]["Type"] == "Succeed"
+    retried = {e for r in skip["Retry"] for e in r["ErrorEquals"]}
+    assert "NoContent" not in retried and "StoreUnavailable" in retried
 
 
 def test_publish_feed_follows_mark_completed_and_a_feed_failure_never_fails_the_episode():

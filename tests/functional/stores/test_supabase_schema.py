@@ -51,7 +51,7 @@ def test_the_service_role_cannot_write_history(service, failed_episode):
                .eq("episode_id", failed_episode.id).execute().data) == 2
 
 
-@pytest.mark.parametrize("table", ["podcasts", "episodes", "episode_status_history"])
+@pytest.mark.parametrize("table", ["podcasts", "episodes", "episode_status_history", "episode_messages"])
 def test_anon_reads_nothing(anon, table):
     with pytest.raises(APIError) as caught:
         anon.table(table).select("*").execute()
@@ -74,3 +74,37 @@ def test_the_service_role_cannot_revive_without_the_rpc_even_counting_the_attemp
             "id", failed_episode.id
         ).execute()
     assert caught.value.code == "23514"
+
+
+# --- episode_messages: written only through record_episode_messages() --------------------------
+def test_the_service_role_cannot_write_episode_messages_directly(service, failed_episode):
+    # Only the function writes them, copying the podcast id from the episode: no client can
+    # file a message under another podcast, and so hide it from (or force it on) a series.
+    with pytest.raises(APIError) as caught:
+        service.table("episode_messages").insert({
+            "podcast_id": "schema-test", "channel": "@x", "message_id": 1,
+            "episode_id": failed_episode.id, "message_date": "2026-11-02T00:00:00Z"}).execute()
+    assert caught.value.code == "42501"
+
+
+def test_recorded_messages_take_the_podcast_of_their_episode(service, failed_episode):
+    service.rpc("record_episode_messages", {
+        "p_episode_id": failed_episode.id,
+        "p_messages": [{"channel": "@x", "message_id": 1, "message_date": "2026-11-02T00:00:00Z",
+                        "podcast_id": "another-podcast"}],
+    }).execute()
+
+    rows = service.table("episode_messages").select("*").eq("episode_id", failed_episode.id).execute().data
+    assert [(r["podcast_id"], r["channel"], r["message_id"]) for r in rows] == [("schema-test", "@x", 1)]
+
+
+@pytest.mark.parametrize("function, args", [
+    ("record_episode_messages", {"p_episode_id": "6f1c1d7e-8a51-4a8e-9d0e-70646361737f", "p_messages": []}),
+    ("covered_messages", {"p_podcast_id": "schema-test", "p_exclude": "6f1c1d7e-8a51-4a8e-9d0e-70646361737f",
+                          "p_start": None, "p_end": None}),
+    ("episode_messages_covered_elsewhere", {"p_episode_id": "6f1c1d7e-8a51-4a8e-9d0e-70646361737f"}),
+])
+def test_anon_cannot_call_the_coverage_functions(anon, function, args):
+    with pytest.raises(APIError) as caught:
+        anon.rpc(function, args).execute()
+    assert caught.value.code == "42501"

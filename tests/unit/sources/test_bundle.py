@@ -52,6 +52,22 @@ def test_text_forwarded_across_channels_keeps_the_earliest_as_duplicate_text():
     assert reasons(bundle) == [("@news", 5, "duplicate_text")]
 
 
+def test_a_message_a_completed_episode_told_is_already_covered_edited_or_not():
+    told = msg(1, "the story, as corrected later", edited=T0 + timedelta(days=1))
+    bundle = bundle_of([told, msg(2, "a new story")], covered={("@news", 1), ("@news", 99)})
+    assert kept(bundle) == [("@news", 2)]
+    assert reasons(bundle) == [("@news", 1, "already_covered")]
+    assert bundle["counts"] == {"collected": 2, "kept": 1, "filtered": 1}
+
+
+def test_a_copy_of_a_story_already_told_is_duplicate_text():
+    told = msg(1, "Release 2.0 is out!", channel="@news", minutes=10)
+    copy = msg(7, "release 2.0 is out!", channel="@tech", minutes=20)
+    bundle = bundle_of([told, copy], channels=("@news", "@tech"), covered={("@news", 1)})
+    assert kept(bundle) == []
+    assert reasons(bundle) == [("@news", 1, "already_covered"), ("@tech", 7, "duplicate_text")]
+
+
 def test_no_text_and_no_media_is_empty():
     bundle = bundle_of([msg(1, "   \n"), msg(2, "", media=Media("photo"))])
     assert kept(bundle) == [("@news", 2)]  # a photo without a caption still says something

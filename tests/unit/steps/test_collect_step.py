@@ -89,3 +89,66 @@ def test_no_photo_is_fetched_for_a_window_with_no_content(episodes):
                 window=Window(T0 + timedelta(days=1), T0 + timedelta(days=2)))
     assert objects.data == {}
     assert double.downloads == []
+
+
+# --- never a repeat ------------------------------------------------------------------------------
+def complete(episodes, episode_id):
+    for expected, to in (("pending", "content_collected"), ("content_collected", "processing"),
+                         ("processing", "completed")):
+        episodes.transition(episode_id, expected=expected, to=to)
+
+
+def test_what_a_completed_episode_kept_is_already_covered_for_the_next(episodes):
+    double = TelegramDouble([NEWS], {NEWS.id: history()})
+    first_id, _, first = collect(episodes, MemoryObjects(), double, upload_photos=False)
+    complete(episodes, first_id)
+    double = TelegramDouble([NEWS], {NEWS.id: history() + [post(NEWS.id, 5, T0 + timedelta(minutes=4), "news")]})
+
+    _, result, second = collect(episodes, MemoryObjects(), double, upload_photos=False)
+
+    assert [m["id"] for m in first["messages"]] == [1, 2, 3]
+    assert [m["id"] for m in second["messages"]] == [5]
+    assert [(f["id"], f["reason"]) for f in second["filtered"]] == [
+        (1, "already_covered"), (2, "already_covered"), (3, "already_covered"), (4, "duplicate_text")]
+    assert result["messages"] == 1
+
+
+def test_an_episode_that_did_not_complete_covers_nothing(episodes):
+    double = TelegramDouble([NEWS], {NEWS.id: history()})
+    first_id, _, _ = collect(episodes, MemoryObjects(), double, upload_photos=False)
+    episodes.transition(first_id, expected="pending", to="failed", error="AudioRejected")
+
+    _, _, second = collect(episodes, MemoryObjects(), double, upload_photos=False)
+
+    assert [m["id"] for m in second["messages"]] == [1, 2, 3]
+
+
+def test_a_window_of_nothing_new_says_what_was_filtered_and_records_nothing(episodes):
+    double = TelegramDouble([NEWS], {NEWS.id: history()})
+    first_id, _, _ = collect(episodes, MemoryObjects(), double, upload_photos=False)
+    complete(episodes, first_id)
+    objects = MemoryObjects()
+
+    with pytest.raises(NoContent) as raised:
+        collect(episodes, objects, double, upload_photos=False)
+
+    assert str(raised.value) == (
+        "no usable message in the window: 4 collected, all filtered (already_covered 3, duplicate_text 1)")
+    assert objects.data == {}
+
+
+def test_collecting_again_replaces_what_the_episode_recorded(episodes):
+    double = TelegramDouble([NEWS], {NEWS.id: history()})
+    episode, _ = episodes.create_episode(podcast_id="news", language="en", format="dialogue",
+                                         window=Window(None, None))
+    event = {"episode": {"podcast_id": "news", "episode_id": episode.id}}
+    run = lambda source_double: collect_content(  # noqa: E731
+        event, episodes=episodes, objects=MemoryObjects(),
+        source_for=lambda podcast: TelethonSource(lambda: source_double, podcast.sources, sleep=lambda s: None),
+        bundle_limits=LIMITS)
+    run(double)
+    run(TelegramDouble([NEWS], {NEWS.id: [post(NEWS.id, 9, T0, "only this one now")]}))
+    complete(episodes, episode.id)
+
+    assert episodes.covered_messages("news", window=Window(None, None), exclude_episode_id="x") == {
+        ("@podcasto_news", 9)}
