@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import urllib.error
+import uuid
 import urllib.request
 import xml.etree.ElementTree as ET
 
@@ -16,8 +17,21 @@ import webvtt
 from PIL import Image
 
 from chalicelib.feed.rss import ITUNES, PODCAST, podcast_guid
+from tests.conftest import export_message, write_export
 
-WINDOW = {"start_date": "2025-11-20", "end_date": "2025-11-20"}
+DAY = 86400
+# Two days of posts: one episode a day, so the second tells what the first did not.
+MESSAGES = [
+    export_message(1, "Release 2.0 is out with faster builds.", unixtime=1763632800),
+    export_message(2, ["Read the notes at ", {"type": "link", "text": "https://example.com/notes"}],
+                   unixtime=1763636400),
+    export_message(3, "Thanks to 12 contributors this week.", unixtime=1763640000),
+    export_message(4, "The 2.1 beta adds a plugin system.", unixtime=1763632800 + DAY),
+    export_message(5, ["Plugin guide: ", {"type": "link", "text": "https://example.com/plugins"}],
+                   unixtime=1763636400 + DAY),
+]
+WINDOWS = [{"start_date": "2025-11-20", "end_date": "2025-11-20"},
+           {"start_date": "2025-11-21", "end_date": "2025-11-21"}]
 
 
 def fetch(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
@@ -27,12 +41,12 @@ def fetch(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
 
 
 @pytest.fixture
-def published(engine, services, small_export, podcast_for):
+def published(engine, services, tmp_path, podcast_for):
     """Two completed episodes of one podcast, and the feed's public URL."""
-    podcast = podcast_for(small_export)
+    podcast = podcast_for(write_export(tmp_path / "two-days", MESSAGES), podcast_id=f"feed-{uuid.uuid4().hex[:8]}")
     ids = []
-    for _ in range(2):
-        description = engine.run({"podcast_id": podcast.id, **WINDOW}, timeout=120)
+    for window in WINDOWS:
+        description = engine.run({"podcast_id": podcast.id, **window}, timeout=120)
         assert description["status"] == "SUCCEEDED", description.get("cause")
         ids.append(json.loads(description["output"])["episode"]["episode_id"])
         assert json.loads(description["output"])["feed"]["episodes"] == len(ids)
