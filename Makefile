@@ -37,12 +37,28 @@ demo: setup
 ## make generate EXPORT=<result.json> OUT=<dir> [CHAT=..] [LANGUAGE=en|he] [FORMAT=dialogue|narrator]
 ##               [START=.. END=.. | DAYS_BACK=..]
 ##               or CHANNEL=<@name or t.me link[,...]> instead of EXPORT (live, needs Telegram credentials)
-generate: setup
-	@test -n "$(EXPORT)$(CHANNEL)" || { echo "usage: make generate EXPORT=<result.json> | CHANNEL=<@name> OUT=<dir> [CHAT=..] [LANGUAGE=en|he] [FORMAT=dialogue|narrator] [START=.. END=.. | DAYS_BACK=..]" >&2; exit 2; }
-	$(PY) -m podcasto_local.cli generate $(if $(CHANNEL),--channel "$(CHANNEL)",--export "$(EXPORT)") --out "$(or $(OUT),out)" \
+GENERATE_USAGE := usage: make generate EXPORT=<result.json> | CHANNEL=<@name> OUT=<dir> [CHAT=..] [LANGUAGE=en|he] [FORMAT=dialogue|narrator] [START=.. END=.. | DAYS_BACK=..]
+GENERATE_CLI = $(PY) -m podcasto_local.cli generate $(if $(CHANNEL),--channel "$(CHANNEL)",--export "$(EXPORT)") --out "$(or $(OUT),out)" \
 	  $(if $(CHAT),--chat "$(CHAT)") $(if $(LANGUAGE),--language "$(LANGUAGE)") \
 	  $(if $(FORMAT),--format "$(FORMAT)") $(if $(START),--start-date "$(START)") \
 	  $(if $(END),--end-date "$(END)") $(if $(DAYS_BACK),--days-back "$(DAYS_BACK)")
+# A failing recipe always ends in make's own "make: *** [Makefile:NN: generate] Error N" line, and
+# no make flag silences it. So `make generate` runs the CLI (its output on stderr, as it goes)
+# while make reads this file; only when the CLI failed does it turn on make's --question mode,
+# in which make runs no recipe and exits 1 without a word: the CLI's one-line reason stays the
+# last line. make cannot pass on the CLI's own status (0-4, 130; README "Any export"), so
+# `make generate` exits 0 or 1; the CLI run directly gives the detailed one. `make -n` runs nothing.
+ifeq ($(MAKECMDGOALS),generate)
+ifeq ($(findstring n,$(firstword -$(MAKEFLAGS))),)
+GENERATE_STATUS := $(shell if [ -z "$(EXPORT)$(CHANNEL)" ]; then echo "$(GENERATE_USAGE)" >&2; echo 2; \
+	else { $(MAKE) --no-print-directory -s setup && $(GENERATE_CLI); } >&2; echo $$?; fi)
+ifneq ($(GENERATE_STATUS),0)
+MAKEFLAGS += --question
+endif
+endif
+endif
+generate:
+	@:
 
 ## make tick [NOW=<ISO-8601>]: one scheduler tick: start the episodes of the podcasts that are due
 ##             (beside a running make local, on its engine; else on its own, waiting for them)

@@ -6,12 +6,18 @@ handler that uses them: the API and the status tasks never load audio or Teletho
 """
 from chalice import Chalice, Rate
 
-from chalicelib import http, log
+from chalicelib import http, log, redact
 from chalicelib.factory import services
 
 # Logs are JSON lines (chalicelib/log.py); Chalice's own log handler would print
 # each line a second time in plain text under the same logger name.
 app = Chalice(app_name="podcasto", configure_logs=False)
+
+
+@app.middleware("all")
+def _no_secret_leaves(event, get_response):
+    # Every function, those added later too: what it raises is what Lambda reports and logs.
+    return redact.reraised(get_response, event)
 
 
 @app.lambda_function(name="validate_episode")
@@ -163,6 +169,12 @@ def schedule_episodes(event):
 
 
 # --- the admin API -----------------------------------------------------------------------------
+@app.middleware("http")
+def _edge(request, get_response):
+    # Every route, also those added later: the key before the method (405) and media type (415).
+    return http.edge(request, get_response, routes=app.routes, api_key=lambda: services().settings.api_key)
+
+
 def _handle(action):
     svc = services()
     return http.handle(app.current_request, api_key=lambda: svc.settings.api_key, action=lambda: action(svc.admin))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 from dataclasses import replace
@@ -19,7 +20,13 @@ from chalicelib.continuity import next_window
 from chalicelib.domain import FAILED, PENDING, Window, validate_episode_id, validate_podcast_id
 from chalicelib.episode_request import BODY_FIELDS, parse_episode_request
 from chalicelib.errors import (
-    ConfigurationError, InvalidInput, NotFound, PodcastoError, PreconditionFailed, StatusConflict,
+    ConfigurationError,
+    IdempotencyKeyReused,
+    InvalidInput,
+    NotFound,
+    PodcastoError,
+    PreconditionFailed,
+    StatusConflict,
 )
 from chalicelib.schedule import parse_schedule
 from chalicelib.steps.status import record_failure
@@ -32,6 +39,9 @@ _IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
 _ETAG_RE = re.compile(r'^(?:W/)?"v([0-9]{1,9})"$')
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
+# The cause an episode gets when its execution could not be started: a repeat of the same
+# request (same Idempotency-Key) starts it then, instead of answering with the failed episode.
+NOT_STARTED = "the execution could not be started"
 
 
 class Admin:
@@ -191,16 +201,30 @@ class Admin:
         podcast = self._podcast(podcast_id)
         if podcast.archived_at is not None:
             raise StatusConflict(f"podcast {podcast.id!r} is archived: restore it first", current="archived")
+        fingerprint = request_fingerprint(podcast_id, body) if idempotency_key is not None else None
         episode, created = self.episodes.create_episode(
             podcast_id=podcast.id,
             language=request.language or podcast.language,
             format=request.format or podcast.format,
             window=request.window or self.next_window(podcast),
             idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint,
         )
-        if not created:  # the same Idempotency-Key: the same episode, nothing new started
-            return 202, self._started_body(episode)
-        return 202, self._start(episode)
+        if created:
+            return 202, self._start(episode)
+        # The same Idempotency-Key. Another request under it is refused, as the IETF draft and
+        # Stripe do; an episode from before fingerprints were stored (None) matches any.
+        if episode.request_fingerprint not in (None, fingerprint):
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was already used with a different request body; "
+                "use a new key for a new request"
+            )
+        if _never_started(episode):
+            # The first answer was a 503: this repeat is the retry the client was told to make.
+            episode = self.episodes.retry(
+                episode.id, detail="the same Idempotency-Key again after the execution could not start")
+            return 202, self._start(episode)
+        return 202, self._started_body(episode)  # the same episode, nothing new started
 
     def start_slot(self, podcast: Podcast, slot: datetime, episode_id: str) -> Episode:
         """The scheduler's start: the slot's one episode (created when absent), started when it
@@ -258,7 +282,7 @@ class Admin:
         except PodcastoError as exc:
             record_failure(
                 self.episodes, episode.id, execution_id=arn, error=type(exc).__name__,
-                cause=f"the execution could not be started: {exc}", failed_state=None,
+                cause=f"{NOT_STARTED}: {exc}", failed_state=None,
             )
             raise
         return self._started_body(self.episodes.get_episode(episode.id) or episode)
@@ -369,3 +393,15 @@ def _decode_cursor(value: object) -> tuple[str, str]:
     except (ValueError, TypeError, binascii.Error, InvalidInput, AttributeError):
         raise problem from None
     return created_at, episode_id
+
+
+def request_fingerprint(podcast_id: str, body: dict | None) -> str:
+    """A digest of what was asked: the podcast and the body's JSON, key order and spacing aside
+    (an empty body and ``{}`` are one request)."""
+    canonical = json.dumps([podcast_id, body or {}], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _never_started(episode: Episode) -> bool:
+    return (episode.status == FAILED and episode.failed_state is None
+            and (episode.cause or "").startswith(NOT_STARTED))

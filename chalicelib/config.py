@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
 
+from chalicelib import redact
 from chalicelib.errors import ConfigurationError
 
 # name: (default, description) — the README's configuration table is generated from this.
@@ -166,6 +167,8 @@ class Settings:
             raise ConfigurationError(
                 f"{name} is not set (give {name}, {name}_SECRET_ARN or {name}_PARAMETER)"
             )
+        # From now on no text leaving this process can carry it (chalicelib/redact.py).
+        redact.register(value)
         self._secrets[name] = value
         return value
 

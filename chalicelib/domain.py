@@ -131,6 +131,15 @@ def parse_moment(value: object, field: str, *, end_of_day: bool = False) -> date
     if not isinstance(value, str) or not value:
         raise InvalidInput(f"{field} must be a date (YYYY-MM-DD) or an ISO-8601 timestamp")
     try:
+        return _parse_moment(value, field, end_of_day=end_of_day)
+    except OverflowError:
+        # "9999-12-31" as an end is the following midnight, and "0001-01-01T00:00+23:59" in UTC
+        # is a day before year 1: both outside what a datetime can hold.
+        raise InvalidInput(f"{field} is out of range (years 0001 to 9999, in UTC)") from None
+
+
+def _parse_moment(value: str, field: str, *, end_of_day: bool) -> datetime:
+    try:
         day = date.fromisoformat(value)
     except ValueError:
         day = None

@@ -19,6 +19,7 @@ PodcastoError
       ├── Unauthorized           the admin API key is missing or wrong
       ├── NotFound               podcast or episode does not exist
       ├── StatusConflict         a compare-and-set status transition matched no row
+      ├── IdempotencyKeyReused   an Idempotency-Key already used for another request (HTTP 422)
       ├── AlreadyExists          a podcast id is taken (HTTP 409)
       ├── PreconditionFailed     an If-Match version is stale: someone else wrote first (HTTP 412)
       ├── NoContent              the window holds nothing new: the episode is skipped, not failed
@@ -100,6 +101,10 @@ class AlreadyExists(PermanentError):
 
 class PreconditionFailed(PermanentError):
     """The podcast changed since the version the caller read (``If-Match``)."""
+
+
+class IdempotencyKeyReused(PermanentError):
+    """The Idempotency-Key came before with a different request (the IETF draft's 422)."""
 
 
 class NoContent(PermanentError):

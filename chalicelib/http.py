@@ -1,8 +1,11 @@
 """HTTP edge of the admin API: authentication, JSON bodies, and errors as responses.
 
-Every route goes through ``handle``: the API key is checked first (nothing is done without
-it), podcasto errors become 4xx/503 with a message that names the problem, and anything
-unexpected becomes a 500 with a generic message — never a stack trace.
+Every request passes ``edge`` (a Chalice middleware, so routes added later are covered too):
+the API key is checked first — before the method (405) and the media type (415), which Chalice
+would otherwise answer itself, before the key and outside the error schema. Then every route
+goes through ``handle``: podcasto errors become 4xx/503 with a message that names the problem,
+and anything unexpected becomes a 500 with a generic message — never a stack trace. Every
+answer is ``{"error", "message"}`` (docs/openapi.json's Error) with no secret in it.
 """
 from __future__ import annotations
 
@@ -12,9 +15,11 @@ from typing import Callable
 
 from chalice import Response
 
+from chalicelib import redact
 from chalicelib.errors import (
     AlreadyExists,
     ConfigurationError,
+    IdempotencyKeyReused,
     InvalidInput,
     NotFound,
     PodcastoError,
@@ -28,6 +33,36 @@ MAX_BODY_BYTES = 16 * 1024
 _JSON = {"Content-Type": "application/json"}
 
 
+class MethodNotAllowed(Exception):
+    """The path exists, the method does not (HTTP 405 with ``Allow``)."""
+
+    def __init__(self, method: str, allowed: list[str]):
+        super().__init__(f"{method} is not allowed here; allowed: {', '.join(allowed)}")
+        self.allowed = allowed
+
+
+class UnsupportedMediaType(Exception):
+    """A body that is not JSON (HTTP 415)."""
+
+
+def edge(request, get_response, *, routes: dict, api_key: Callable[[], str]) -> Response:
+    """Chalice ``http`` middleware: key, then method, then media type, each answered in the
+    error schema; the route runs only when all three pass."""
+    allowed = sorted(routes.get((request.context or {}).get("resourcePath"), {}))
+    try:
+        check_api_key(request.headers, api_key())
+        if request.method not in allowed:
+            raise MethodNotAllowed(request.method, allowed)
+        media_type = (request.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+        # Chalice refuses any other Content-Type itself (and before the key), so this check
+        # must answer first; the body is only ever read as JSON.
+        if media_type != "application/json":
+            raise UnsupportedMediaType(f"the request body must be application/json, not {media_type or 'empty'}")
+    except Exception as exc:  # noqa: BLE001 - the edge: every error becomes a response
+        return error_response(exc)
+    return get_response(request)
+
+
 def json_body(request) -> dict | None:
     """The request's JSON object, ``None`` for an empty body; errors name the problem."""
     raw = request.raw_body or b""
@@ -39,6 +74,9 @@ def json_body(request) -> dict | None:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"the request body is not valid JSON ({exc.__class__.__name__})") from None
+    except RecursionError:
+        # 16 KiB of "[" is thousands of levels: deeper than the parser's stack.
+        raise InvalidInput("the request body is nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidInput("the request body must be a JSON object")
     return data
@@ -55,12 +93,20 @@ def check_api_key(headers, expected: str) -> None:
 
 
 def error_response(exc: Exception) -> Response:
+    if isinstance(exc, MethodNotAllowed):
+        response = _response(405, {"error": "MethodNotAllowed", "message": str(exc)})
+        response.headers["Allow"] = ", ".join(exc.allowed)
+        return response
+    if isinstance(exc, UnsupportedMediaType):
+        return _response(415, {"error": "UnsupportedMediaType", "message": str(exc)})
     if isinstance(exc, Unauthorized):
         return _response(401, {"error": "Unauthorized", "message": str(exc)})
     if isinstance(exc, InvalidInput):
         return _response(400, {"error": "InvalidInput", "message": str(exc)})
     if isinstance(exc, NotFound):
         return _response(404, {"error": "NotFound", "message": str(exc)})
+    if isinstance(exc, IdempotencyKeyReused):
+        return _response(422, {"error": "IdempotencyKeyReused", "message": str(exc)})
     if isinstance(exc, AlreadyExists):
         return _response(409, {"error": "AlreadyExists", "message": str(exc)})
     if isinstance(exc, PreconditionFailed):
@@ -91,5 +137,6 @@ def handle(request, *, api_key: Callable[[], str], action: Callable[[], tuple]) 
 
 
 def _response(status: int, body: dict, headers: dict | None = None) -> Response:
-    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status,
+    # Every answer, not only errors: an episode's stored cause is shown by GET /episodes/{id}.
+    return Response(body=json.dumps(redact.anything(body), ensure_ascii=False), status_code=status,
                     headers={**_JSON, **(headers or {})})

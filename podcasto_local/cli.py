@@ -4,6 +4,17 @@ Dev-only. Runs the real ASL on the local engine, the app's real handlers, the co
 episode store (SQLite by default), moto's S3 on loopback, and leaves in OUT:
 podcast.mp3, transcript.txt, episode.json, and the episode as a feed: feed.xml naming the
 files beside it (captions.vtt, transcript.json, chapters.json, cover.jpg) by file:// URLs.
+
+Exit status (the README's table):
+  0    the episode completed
+  1    the episode did not complete (failed, or skipped: nothing new); the last line says why,
+       OUT/episode.json has the details
+  2    refused before anything ran: a bad argument or input (an unreadable or malformed export,
+       a malformed channel, a bad date)
+  3    refused before anything ran: a setting is missing or wrong
+  4    podcasto itself failed (a bug): one line here, the traceback in OUT/podcasto.log
+  130  interrupted (Ctrl-C)
+A failure is always one line on stderr, never a traceback.
 """
 from __future__ import annotations
 
@@ -13,9 +24,10 @@ import json
 import sys
 from pathlib import Path
 
+from chalicelib import redact
 from chalicelib.config import Settings
 from chalicelib.domain import new_episode_id
-from chalicelib.errors import PodcastoError
+from chalicelib.errors import ConfigurationError, PodcastoError
 from chalicelib.factory import Services, use_services
 from chalicelib.stores.episodes import Podcast
 
@@ -23,13 +35,17 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_EXPORT = ROOT / "examples" / "demo-export" / "result.json"
 
 
-def export_title(path: Path, chat: str | None) -> str:
-    """The chat's name from the export, for the episode's intro and ID3 tags."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return path.parent.name
-    if "messages" in data:
+EXIT_COMPLETED, EXIT_FAILED, EXIT_REFUSED, EXIT_CONFIGURATION, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+
+def export_title(path: Path, chat: str | None, data: dict | None = None) -> str:
+    """The chat's name from the export (``data``, already read and checked by ``read_export``),
+    for the episode's intro and ID3 tags."""
+    if data is None:
+        from chalicelib.sources.export import read_export
+
+        data = read_export(path)
+    if isinstance(data.get("messages"), list):
         return data.get("name") or path.parent.name
     chats = (data.get("chats") or {}).get("list") or []
     for chat_data in chats:
@@ -41,11 +57,15 @@ def export_title(path: Path, chat: str | None) -> str:
 
 def podcast_for_export(path: Path, *, chat: str | None, language: str, format: str) -> Podcast:
     """A podcast record for an export file: the id is derived from the file and chat, so
-    repeated runs on the same export reuse one podcast."""
+    repeated runs on the same export reuse one podcast. The export is read and its shape
+    checked here, before any engine starts: a bad file fails in a moment, in one line."""
+    from chalicelib.sources.export import read_export
+
+    data = read_export(path)
     digest = hashlib.sha256(f"{path}\0{chat or ''}".encode()).hexdigest()[:12]
     return Podcast(
         id=f"export-{digest}",
-        title=export_title(path, chat),
+        title=export_title(path, chat, data),
         language=language,
         format=format,
         hosts=[],
@@ -138,6 +158,10 @@ def run_episode(args: argparse.Namespace) -> int:
         if getattr(args, field) is not None:
             execution_input[field] = getattr(args, field)
 
+    # Refused now, in one line, rather than by ValidateEpisode after the engine started.
+    from chalicelib.episode_request import parse_episode_request
+
+    parse_episode_request(execution_input)
     log_to_file(out / "podcasto.log")
     with LocalEngine(app, bucket=settings.bucket, region=settings.region) as engine:
         services = Services(settings, s3_client=engine.client("s3"))
@@ -182,6 +206,7 @@ def write_results(services, engine, description: dict, execution_input: dict, ou
         result["transcript_path"] = "transcript.txt"
     if episode and episode.status == "completed":
         result["feed_path"] = write_feed(services, episode, out)
+    result = redact.anything(result)
     (out / "episode.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     if result["status"] == "completed":
         print(
@@ -190,12 +215,12 @@ def write_results(services, engine, description: dict, execution_input: dict, ou
             flush=True,
         )
         print(f"podcasto: the episode as a feed: {(out / 'feed.xml').as_uri()}", flush=True)
-        return 0
-    reason = result["cause"] or result["error"] or description["status"]
+        return EXIT_COMPLETED
+    reason = " ".join(str(result["cause"] or result["error"] or description["status"]).split())
     # A skipped episode has no error, only its outcome ("nothing_new").
     print(f"podcasto: episode {result['status']}: {result['error'] or result['outcome']}: {reason}",
           file=sys.stderr)
-    return 1
+    return EXIT_FAILED
 
 
 def run_tick(args: argparse.Namespace) -> int:
@@ -307,12 +332,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = parse_args(argv)  # a usage error exits 2 with argparse's own message
     try:
         return run_tick(args) if args.command == "tick" else run_episode(args)
+    except ConfigurationError as exc:
+        return _fail(EXIT_CONFIGURATION, f"{type(exc).__name__}: {exc}")
     except PodcastoError as exc:
-        print(f"podcasto: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 2
+        return _fail(EXIT_REFUSED, f"{type(exc).__name__}: {exc}")
+    except KeyboardInterrupt:
+        return _fail(EXIT_INTERRUPTED, "interrupted")
+    except Exception as exc:  # noqa: BLE001 - the CLI's edge: one line, the traceback to the log
+        import traceback
+
+        log_file = Path(getattr(args, "out", None) or ROOT / "out").expanduser().resolve() / "podcasto.log"
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            with log_file.open("a", encoding="utf-8") as log:
+                log.write(redact.text(traceback.format_exc()))
+        except OSError:
+            return _fail(EXIT_BUG, f"internal error ({type(exc).__name__})")
+        return _fail(EXIT_BUG, f"internal error ({type(exc).__name__}); the traceback is in {log_file}")
+
+
+def _fail(status: int, message: str) -> int:
+    """One line on stderr, secrets taken out, whatever the message held."""
+    print("podcasto: " + " ".join(redact.text(message).split()), file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

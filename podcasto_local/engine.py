@@ -35,6 +35,8 @@ import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
 
+from chalicelib import redact
+
 ROOT = Path(__file__).resolve().parent.parent
 ASL_PATH = ROOT / "statemachine.asl.json"
 ACCOUNT = "123456789012"
@@ -253,7 +255,8 @@ class LocalEngine:
             return 200, {}, json.dumps(result).encode()
         except Exception as exc:  # noqa: BLE001 - the Lambda runtime reports every exception
             error = {
-                "errorMessage": str(exc),
+                # As log.task already did for the app's tasks: whatever raised, no secret leaves.
+                "errorMessage": redact.text(str(exc)),
                 "errorType": type(exc).__name__,
                 "stackTrace": traceback.format_tb(exc.__traceback__),
             }

@@ -6,6 +6,7 @@ Numbers are spelled by ``num2words`` (English and Hebrew, with Hebrew grammatica
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 from datetime import date, datetime
@@ -49,14 +50,26 @@ _HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.")
 _TLDS = (
     "com|org|net|io|co|il|uk|us|de|fr|ru|ua|info|biz|me|tv|ai|app|dev|news|gov|edu|ly|gl|be|eu"
 )
+# Every pattern here sees channel text, where one "word" can be a megabyte long. Python's re
+# tries a pattern at every position; a pattern that may scan to the end of a run from *each*
+# position of that run takes time quadratic in its length (a 100k-character entity once held
+# WriteScript for three minutes). So each one either starts only at the head of a run
+# (a lookbehind) or stops its scan at the next possible start, and nothing it has scanned is
+# rescanned (possessive quantifiers): linear time. tests/unit/script/test_linear_patterns.py
+# runs megabyte words through every text path.
 _URL_RE = re.compile(
     r"(?:https?://|www\.)[^\s<>\"']+"
-    r"|\b(?:[a-z0-9-]+\.)+(?:" + _TLDS + r")(?:/[^\s<>\"']*)?(?![\w.-]*\w)",
+    # A bare host starts at the head of its dotted chain only, never at each of its labels; and
+    # "no word-like text goes on after it" is asked of the run of dots and hyphens after it
+    # (the same question as the old (?![\w.-]*\w), without scanning the rest of the token).
+    r"|\b(?<![\w-])(?<![\w-]\.)(?:[a-z0-9-]++\.)+(?:" + _TLDS + r")(?:/[^\s<>\"']*)?(?![.-]*+\w)",
     re.IGNORECASE,
 )
-_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_MD_LINK_RE = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
-_TAG_RE = re.compile(r"<[^>]*>")
+# Starts only at the head of a run of address characters: from inside the run it would meet the
+# same "@" (or none) again.
+_EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
+_MD_LINK_RE = re.compile(r"\[([^\[\]]*+)\]\(([^)\s\[]*+)\)")
+_TAG_RE = re.compile(r"<[^<>]*+>")
 _MENTION_RE = re.compile(r"(?<![\w@])@(\w+)")
 _HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
 _ISO_DATE_RE = re.compile(
@@ -69,7 +82,9 @@ _CURRENCY_WORDS = {
     "₪": "shekel", "ils": "shekel", "nis": "shekel", "ש״ח": "shekel", 'ש"ח': "shekel",
     "שקל": "shekel", "שקלים": "shekel", "דולר": "dollar", "יורו": "euro",
 }
-_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+# A number starts at the head of a run of digits (of a comma-grouped chain for the grouped form),
+# never inside one: linear however long the run.
+_NUM = r"(?<!\d)(?<!\d,)\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<!\d)\d+(?:\.\d+)?"
 _SCALE = r"(?:\s?(?P<scale>[kKmMbB]\b|thousand\b|million\b|billion\b|אלף\b|מיליון\b|מיליארד\b))?"
 _MONEY_PREFIX_RE = re.compile(r"(?P<cur>[$€£₪])\s?(?P<num>" + _NUM + r")" + _SCALE)
 _MONEY_SUFFIX_RE = re.compile(
@@ -175,13 +190,17 @@ def spoken_number(value: int | float | str, language: str, *, gender: str = "f")
     lang = _lang(language)
     whole, _, fraction = text.partition(".")
     # Long digit runs without grouping are identifiers (phone numbers, codes): read digit by digit.
-    if not fraction and not grouped and len(whole) >= 7:
-        words = " ".join(num2words(int(d), lang=lang) for d in whole)
+    # So is any whole part past the quadrillions: nobody says it as a number, and int() refuses
+    # a string of more than 4,300 digits.
+    if (not fraction and not grouped and len(whole) >= 7) or len(whole) > _LONGEST_CARDINAL:
+        words = _digits(whole, lang)
+        if fraction:
+            words += (" נקודה " if lang == "he" else " point ") + _digits(fraction, lang)
     elif fraction:
         point = "נקודה" if lang == "he" else "point"
         head = _cardinal(int(whole), lang, gender)
         # Digits after the point are read one by one, as people do: "three point one four".
-        tail = " ".join(num2words(int(d), lang=lang) for d in fraction)
+        tail = _digits(fraction, lang)
         words = f"{head} {point} {tail}"
     else:
         words = _cardinal(int(whole), lang, gender)
@@ -190,6 +209,21 @@ def spoken_number(value: int | float | str, language: str, *, gender: str = "f")
     return words
 
 
+_LONGEST_CARDINAL = 18
+
+
+def _digits(run: str, lang: str) -> str:
+    """A run of digits read one by one (words looked up, not recomputed: runs can be long)."""
+    names = _digit_names(lang)
+    return " ".join(names[d] for d in run)
+
+
+@functools.lru_cache(maxsize=None)
+def _digit_names(lang: str) -> dict[str, str]:
+    return {d: num2words(int(d), lang=lang) for d in "0123456789"}
+
+
+@functools.lru_cache(maxsize=4096)  # channel text repeats small numbers; num2words is slow
 def _cardinal(value: int, lang: str, gender: str) -> str:
     if lang == "he":
         return num2words(value, lang="he", gender=gender)
@@ -293,12 +327,9 @@ def speakable(text: str, language: str, *, reference_year: int | None = None) ->
     text = _EMAIL_RE.sub("כתובת מייל" if he else "an email address", text)
 
     def url(match: re.Match) -> str:
-        raw = match.group(0)
-        trailing = ""
-        while raw and raw[-1] in ".,;:!?)'\"":
-            trailing = raw[-1] + trailing
-            raw = raw[:-1]
-        return link_phrase(raw, lang) + trailing
+        # rstrip, not a loop of slices: one slice per trailing character was quadratic.
+        raw = match.group(0).rstrip(".,;:!?)'\"")
+        return link_phrase(raw, lang) + match.group(0)[len(raw):]
 
     text = _URL_RE.sub(url, text)
     text = _MENTION_RE.sub(lambda m: m.group(1).replace("_", " "), text)

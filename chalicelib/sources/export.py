@@ -42,7 +42,8 @@ CHANNEL_TYPES = ("public_channel", "private_channel")
 
 # Desktop's skip notes for files it did not download (see ``pushPath`` in the JSON writer).
 _PLACEHOLDER_RE = re.compile(
-    r"\((?:File|Photo) (?:not included|exceeds maximum size|unavailable)[^)]*\)"
+    # [^()]: the note ends at the next parenthesis, so a long unclosed run is scanned once.
+    r"\((?:File|Photo) (?:not included|exceeds maximum size|unavailable)[^()]*+\)"
 )
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"'«»“”]+", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?'\"»”’…"
@@ -133,26 +134,7 @@ class TelegramExportSource:
     # -- reading and choosing -------------------------------------------------------------------
 
     def _load(self) -> dict:
-        path = self.path / "result.json" if self.path.is_dir() else self.path
-        try:
-            with path.open(encoding="utf-8-sig") as handle:
-                data = json.load(handle)
-        except FileNotFoundError:
-            raise SourceFailed(f"Telegram export not found: {path}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SourceFailed(f"cannot read Telegram export {path}: {exc}") from exc
-        except json.JSONDecodeError as exc:
-            raise SourceFailed(
-                f"Telegram export {path} is not valid JSON (line {exc.lineno}, column {exc.colno})"
-            ) from exc
-        if not isinstance(data, dict) or not (
-            isinstance(data.get("messages"), list) or isinstance(data.get("chats"), dict)
-        ):
-            raise SourceFailed(
-                f"{path} is not a Telegram Desktop JSON export "
-                "(expected a chat with 'messages' or an account export with 'chats')"
-            )
-        return data
+        return read_export(self.path)
 
     def _select_chat(self, data: dict) -> dict:
         if isinstance(data.get("messages"), list):
@@ -181,6 +163,58 @@ class TelegramExportSource:
         raise SourceFailed(
             f"{len(matches)} chats are named {self.chat!r}; choose one by id: {_describe(matches)}"
         )
+
+
+def read_export(path: str | Path) -> dict:
+    """The export's JSON, checked for the shape Telegram Desktop writes; ``SourceFailed`` with
+    one line naming the problem otherwise. (The CLI calls it before starting the engine.)"""
+    path = Path(path)
+    path = path / "result.json" if path.is_dir() else path
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        raise SourceFailed(f"Telegram export not found: {path}") from None
+    except IsADirectoryError:
+        raise SourceFailed(f"Telegram export {path} is a directory, not a result.json file") from None
+    except json.JSONDecodeError as exc:
+        raise SourceFailed(
+            f"Telegram export {path} is not valid JSON (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceFailed(f"cannot read Telegram export {path}: {type(exc).__name__}") from None
+    except RecursionError:
+        raise SourceFailed(f"Telegram export {path} is nested too deeply to be an export") from None
+    expected = "expected an object with a chat's 'messages' or an account's 'chats'"
+    if not isinstance(data, dict):
+        raise SourceFailed(f"{path} is {_json_kind(data)}, not a Telegram Desktop JSON export ({expected})")
+    if not (isinstance(data.get("messages"), list) or isinstance(data.get("chats"), dict)):
+        raise SourceFailed(f"{path} is not a Telegram Desktop JSON export ({expected})")
+    for section in ("chats", "left_chats"):
+        listing = data.get(section)
+        if listing is None:
+            continue
+        if not isinstance(listing, dict) or not isinstance(listing.get("list", []), list):
+            raise SourceFailed(f"{path}: '{section}.list' is not a list of chats")
+        for index, chat in enumerate(listing.get("list", [])):
+            if not isinstance(chat, dict):
+                raise SourceFailed(
+                    f"{path}: '{section}.list' item {index} is {_json_kind(chat)}, not a chat object")
+    return data
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a JSON array"
+    return "an object"
 
 
 def _account_chats(data: dict) -> list[dict]:
@@ -314,8 +348,15 @@ def _urls_in(run: str) -> list[str]:
     for match in _URL_RE.finditer(run):
         url = match.group(0).rstrip(_TRAILING_PUNCTUATION)
         # A closing bracket without its opener belongs to the sentence: "(see https://x.io)".
-        while url and url[-1] in _CLOSERS and url.count(url[-1]) > url.count(_CLOSERS[url[-1]]):
-            url = url[:-1].rstrip(_TRAILING_PUNCTUATION)
+        # Counted once and trimmed by index: a URL followed by a megabyte of ")" stays linear.
+        counts = {c: url.count(c) for c in (*_CLOSERS, *_CLOSERS.values())}
+        end = len(url)
+        while end and url[end - 1] in _CLOSERS and counts[url[end - 1]] > counts[_CLOSERS[url[end - 1]]]:
+            counts[url[end - 1]] -= 1
+            end -= 1
+            while end and url[end - 1] in _TRAILING_PUNCTUATION:
+                end -= 1
+        url = url[:end]
         if url:
             found.append(url)
     return found

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+from chalicelib import redact
 from chalicelib.domain import (
     COMPLETED,
     CONTENT_COLLECTED,
@@ -136,6 +137,8 @@ def record_failure(
 
     Returns whether it wrote. Retries the compare-and-set when the status moved under us.
     """
+    # Whatever reported the failure, no secret is stored where GET /episodes/{id} shows it.
+    error, cause = redact.text(error), redact.text(cause)
     owners = (execution_id,) if owner_required else (None, execution_id)
     for _ in range(3):
         episode = episodes.get_episode(episode_id)
@@ -172,4 +175,4 @@ def clean_cause(cause: object) -> str:
         parsed = None
     if isinstance(parsed, dict) and "errorMessage" in parsed:
         text = str(parsed["errorMessage"])
-    return text[:MAX_CAUSE_CHARS]
+    return redact.text(text)[:MAX_CAUSE_CHARS]

@@ -98,6 +98,9 @@ class Episode:
     outcome: str | None = None  # why a skipped episode was skipped (chalicelib.domain.OUTCOMES)
     attempt_count: int = 1
     idempotency_key: str | None = None
+    # A digest of the request that used ``idempotency_key``: the same key with another request
+    # is refused (HTTP 422), not answered with this episode.
+    request_fingerprint: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
     # Set when it completes: what its feed item shows. show_notes is JSON text
@@ -156,11 +159,13 @@ class EpisodeStore(Protocol):
         window: Window,
         episode_id: str | None = None,
         idempotency_key: str | None = None,
+        request_fingerprint: str | None = None,
     ) -> tuple[Episode, bool]:
         """Create a ``pending`` episode; returns ``(episode, created)``.
 
         With an ``idempotency_key`` already used for this podcast, returns the existing episode
-        and ``created=False``. An existing ``episode_id`` also returns it with ``created=False``.
+        (whose ``request_fingerprint`` the caller compares) and ``created=False``. An existing
+        ``episode_id`` also returns it with ``created=False``.
         Raises ``NotFound`` for an unknown podcast.
         """
 

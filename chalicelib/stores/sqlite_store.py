@@ -210,6 +210,7 @@ _ADDED_COLUMNS = {
         "completed_at": "TEXT",  # %Y-%m-%dT%H:%M:%S.%fZ, so text order is time order
         "outcome": "TEXT CHECK (outcome IS NULL OR outcome IN ({}))".format(
             ", ".join(f"'{name}'" for name in OUTCOMES)),
+        "request_fingerprint": "TEXT",
     },
     "podcasts": {
         "speech_provider": "TEXT CHECK (speech_provider IS NULL OR speech_provider IN ({}))".format(
@@ -540,6 +541,7 @@ class SqliteEpisodeStore:
         window: Window,
         episode_id: str | None = None,
         idempotency_key: str | None = None,
+        request_fingerprint: str | None = None,
     ) -> tuple[Episode, bool]:
         episode_id = check_new_episode(podcast_id, language, format, episode_id)
         bounds = window.to_json()
@@ -560,10 +562,10 @@ class SqliteEpisodeStore:
             self._execute(
                 conn,
                 """INSERT INTO episodes (id, podcast_id, status, language, format, window_start,
-                                         window_end, idempotency_key)
-                   VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)""",
+                                         window_end, idempotency_key, request_fingerprint)
+                   VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?)""",
                 (episode_id, podcast_id, language, format, bounds["start"], bounds["end"],
-                 idempotency_key),
+                 idempotency_key, request_fingerprint),
             )
             return self._existing(conn, episode_id), True
 

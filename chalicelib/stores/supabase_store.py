@@ -280,6 +280,7 @@ class SupabaseEpisodeStore:
         window: Window,
         episode_id: str | None = None,
         idempotency_key: str | None = None,
+        request_fingerprint: str | None = None,
     ) -> tuple[Episode, bool]:
         episode_id = check_new_episode(podcast_id, language, format, episode_id)
         bounds = window.to_json()
@@ -290,6 +291,7 @@ class SupabaseEpisodeStore:
             "window_start": bounds["start"],
             "window_end": bounds["end"],
             "idempotency_key": idempotency_key,
+            "request_fingerprint": request_fingerprint,
         }
         if episode_id is not None:
             row["id"] = episode_id

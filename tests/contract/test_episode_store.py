@@ -508,6 +508,21 @@ def test_the_database_refuses_an_episode_born_anywhere_but_pending(harness, valu
     assert harness.store.get_episode(episode_id) is None
 
 
+def test_an_episode_keeps_the_fingerprint_of_the_request_that_used_its_idempotency_key(harness):
+    podcast = harness.new_podcast()
+    first, _ = harness.store.create_episode(
+        podcast_id=podcast.id, language="en", format="dialogue", window=WINDOW,
+        idempotency_key="k-fp", request_fingerprint="a" * 64,
+    )
+    again, created = harness.store.create_episode(
+        podcast_id=podcast.id, language="en", format="dialogue", window=WINDOW,
+        idempotency_key="k-fp", request_fingerprint="b" * 64,
+    )
+    assert first.request_fingerprint == "a" * 64
+    assert (again.id, created, again.request_fingerprint) == (first.id, False, "a" * 64)
+    assert harness.store.get_episode(first.id).request_fingerprint == "a" * 64
+
+
 # --- publishing ----------------------------------------------------------------------------------
 def _complete(harness, podcast, at: str, *, title="Episode", notes='{"summary": "s", "stories": []}'):
     episode, _ = harness.store.create_episode(podcast_id=podcast.id, language="en", format="dialogue",
