@@ -48,16 +48,21 @@ class UnsupportedMediaType(Exception):
 def edge(request, get_response, *, routes: dict, api_key: Callable[[], str]) -> Response:
     """Chalice ``http`` middleware: key, then method, then media type, each answered in the
     error schema; the route runs only when all three pass."""
-    allowed = sorted(routes.get((request.context or {}).get("resourcePath"), {}))
+    by_method = routes.get((request.context or {}).get("resourcePath"), {})
+    allowed = sorted(by_method)
     try:
         check_api_key(request.headers, api_key())
         if request.method not in allowed:
             raise MethodNotAllowed(request.method, allowed)
-        media_type = (request.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+        # JSON, unless the route declares its own media types (the cover upload takes images).
+        accepted = list(getattr(by_method[request.method], "content_types", None) or ["application/json"])
+        default = accepted[0]
+        media_type = (request.headers.get("content-type") or default).split(";")[0].strip().lower()
         # Chalice refuses any other Content-Type itself (and before the key), so this check
-        # must answer first; the body is only ever read as JSON.
-        if media_type != "application/json":
-            raise UnsupportedMediaType(f"the request body must be application/json, not {media_type or 'empty'}")
+        # must answer first.
+        if media_type not in accepted:
+            raise UnsupportedMediaType(
+                f"the request body must be {' or '.join(accepted)}, not {media_type or 'empty'}")
     except Exception as exc:  # noqa: BLE001 - the edge: every error becomes a response
         return error_response(exc)
     return get_response(request)
