@@ -56,13 +56,14 @@ def edge(request, get_response, *, routes: dict, api_key: Callable[[], str]) -> 
             raise MethodNotAllowed(request.method, allowed)
         # JSON, unless the route declares its own media types (the cover upload takes images).
         accepted = list(getattr(by_method[request.method], "content_types", None) or ["application/json"])
-        default = accepted[0]
-        media_type = (request.headers.get("content-type") or default).split(";")[0].strip().lower()
+        # Without a Content-Type Chalice assumes JSON, as this does.
+        given = request.headers.get("content-type")
+        media_type = (given or "application/json").split(";")[0].strip().lower()
         # Chalice refuses any other Content-Type itself (and before the key), so this check
         # must answer first.
         if media_type not in accepted:
             raise UnsupportedMediaType(
-                f"the request body must be {' or '.join(accepted)}, not {media_type or 'empty'}")
+                f"the request body must be {' or '.join(accepted)}, not {media_type if given else 'untyped'}")
     except Exception as exc:  # noqa: BLE001 - the edge: every error becomes a response
         return error_response(exc)
     return get_response(request)
