@@ -114,6 +114,16 @@ def mark_completed(event, context):
     return status.mark_completed(event, episodes=services().episodes)
 
 
+@app.lambda_function(name="publish_feed")
+@log.task("publish_feed")
+def publish_feed(event, context):
+    from chalicelib.steps import publish
+
+    svc = services()
+    return publish.publish_feed(event, episodes=svc.episodes, objects=svc.objects,
+                                public_base_url=svc.public_base_url)
+
+
 @app.lambda_function(name="mark_skipped")
 @log.task("mark_skipped")
 def mark_skipped(event, context):
@@ -212,6 +222,19 @@ def update_podcast(podcast_id):
 @app.route("/podcasts/{podcast_id}", methods=["DELETE"])
 def archive_podcast(podcast_id):
     return _handle(lambda admin: admin.archive_podcast(podcast_id))
+
+
+# Any image type reaches the handler, which names what is wrong with it (400), rather than
+# Chalice refusing the type with a bare 415; all of them are binary types, so the body is bytes.
+COVER_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp", "application/octet-stream"]
+app.api.binary_types.extend(t for t in COVER_TYPES if t not in app.api.binary_types)
+
+
+@app.route("/podcasts/{podcast_id}/image", methods=["PUT"], content_types=COVER_TYPES)
+def upload_cover(podcast_id):
+    request = app.current_request
+    return _handle(lambda admin: admin.upload_cover(
+        podcast_id, request.raw_body, if_match=request.headers.get("if-match")))
 
 
 @app.route("/podcasts/{podcast_id}/restore", methods=["POST"])

@@ -21,6 +21,7 @@ from chalicelib.domain import FAILED, PENDING, Window, validate_episode_id, vali
 from chalicelib.episode_request import BODY_FIELDS, parse_episode_request
 from chalicelib.errors import (
     ContentNotReady,
+    ConfigurationError,
     IdempotencyKeyReused,
     InvalidInput,
     NotFound,
@@ -33,6 +34,7 @@ from chalicelib.errors import (
 from chalicelib.schedule import parse_schedule
 from chalicelib.steps.status import record_failure
 from chalicelib.stores.episodes import Episode, EpisodeStore, Podcast
+from chalicelib.stores.objects import ObjectStore
 from chalicelib.stores.rows import run_at
 from chalicelib.workflow import ExecutionHistory, WorkflowStarter, execution_name
 
@@ -57,8 +59,10 @@ class Admin:
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         history: Callable[[], ExecutionHistory] | None = None,
         read_object: Callable[[str], bytes] | None = None,
+        objects: Callable[[], ObjectStore] | None = None,
     ):
         self.episodes = episodes
+        self._objects = objects  # built on first use: only the cover upload writes to S3
         self._starter = starter  # built on first use: GET routes never need Step Functions
         self._audio_url = audio_url
         self._allow_exports = allow_exports  # Telegram Desktop exports: the local stage only
@@ -106,6 +110,24 @@ class Admin:
                 "wait for them to end before archiving it", current="in_flight")
         archived = self.episodes.set_archived(current.id, True)
         return 200, self.podcast_view(archived), _etag(archived)
+
+    def upload_cover(self, podcast_id: str, body: bytes | None, *, if_match: str | None = None) -> tuple[int, dict, dict]:
+        """``PUT /podcasts/{id}/image``: the image bytes, checked against Apple's rules (square
+        JPEG or PNG, 1400-3000 pixels, RGB), stored at ``podcasts/<id>/cover.jpg|png`` and made
+        the podcast's ``image``; the next feed names it."""
+        from chalicelib.feed.cover import check_cover
+
+        expected = _version(if_match)
+        current = self._podcast(podcast_id)
+        if expected is not None and expected != current.version:
+            raise _stale(current, expected)
+        extension, content_type = check_cover(body or b"")
+        key = f"podcasts/{current.id}/cover.{extension}"
+        if self._objects is None:
+            raise ConfigurationError("no object store is configured for cover art")
+        self._objects().put(key, body, content_type=content_type)
+        saved = self.episodes.update_podcast(replace(current, image=key), expected_version=current.version)
+        return 200, self.podcast_view(saved), _etag(saved)
 
     def restore_podcast(self, podcast_id: str) -> tuple[int, dict, dict]:
         current = self._podcast(podcast_id)

@@ -49,6 +49,7 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
     "ADMISSION_RETRY_AFTER_SECONDS": ("30", "The Retry-After of a 429 answered by admission control."),
     "AUDIO_URL_EXPIRES_SECONDS": ("3600", "Lifetime of the presigned (SigV4) audio_url made on each read of an episode: 60 to 604800 (7 days)."),
     "PUBLIC_AUDIO_BASE_URL": (None, "If set, audio_url is this base URL + the S3 key (e.g. a CDN) instead of a presigned URL."),
+    "PUBLIC_BASE_URL": (None, "Public address of the bucket's published files (a CDN such as the stack's CloudFront distribution, or a custom domain): the feed's URLs are this + the S3 key. Locally: the local S3 server's bucket URL."),
     "LOG_LEVEL": ("INFO", "Level of the JSON log lines."),
     "SCRIPT_WRITER": ("offline", "Script writer: offline (deterministic), gemini or bedrock."),
     "GEMINI_API_KEY": (None, "Gemini API key (script writer and TTS). Secret: also GEMINI_API_KEY_SECRET_ARN / _PARAMETER."),

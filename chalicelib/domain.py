@@ -223,6 +223,32 @@ def captions_key(podcast_id: str, episode_id: str) -> str:
     return f"podcasts/{podcast_id}/{episode_id}/audio/captions.vtt"
 
 
+def chapters_key(podcast_id: str, episode_id: str) -> str:
+    return f"podcasts/{podcast_id}/{episode_id}/audio/chapters.json"
+
+
+def feed_key(podcast_id: str) -> str:
+    return f"podcasts/{podcast_id}/feed.xml"
+
+
+# The published keys, as S3 resource patterns: feeds, cover art and title cards, and each
+# episode's MP3, captions, JSON transcript and chapters. Only these are public (the CDN on AWS,
+# the local S3 server's bucket policy locally); content bundles, scripts, segments and photos
+# stay private. S3 wildcards cross "/", so each pattern ends in a name no private key can have:
+# photos are media/<channel>-<message id>.jpg, never cover.jpg, and no private key has an art/
+# or audio/ folder.
+PUBLIC_KEY_PATTERNS = (
+    "podcasts/*/feed.xml",
+    "podcasts/*/cover.jpg",
+    "podcasts/*/cover.png",
+    "podcasts/*/art/card-*.jpg",
+    "podcasts/*/audio/podcast.mp3",
+    "podcasts/*/audio/captions.vtt",
+    "podcasts/*/audio/transcript.json",
+    "podcasts/*/audio/chapters.json",
+)
+
+
 def script_key(podcast_id: str, episode_id: str) -> str:
     return f"podcasts/{podcast_id}/{episode_id}/script.json"
 

@@ -12,6 +12,7 @@ PodcastoError
  │    ├── StoreUnavailable       the episode store (SQLite locked, Supabase 5xx/timeout)
  │    ├── ObjectStoreUnavailable S3 throttled or answered 5xx
  │    ├── SpeechThrottled        a speech/LLM provider answered 429 or timed out
+ │    ├── FeedOutdated           episodes kept completing while the feed was rendered; render again
  │    ├── WorkflowUnavailable    Step Functions could not start an execution (or read its history) right now
  │    └── TooManyRequests        admission control: MAX_EPISODES_IN_FLIGHT episodes are unfinished
  └── PermanentError              retrying cannot help: the episode fails with the reason recorded
@@ -60,6 +61,11 @@ class StoreUnavailable(TransientError):
 
 class ObjectStoreUnavailable(TransientError):
     """S3 throttled us or failed on its side."""
+
+
+class FeedOutdated(TransientError):
+    """The podcast's completed episodes changed after each of several feed renders: the feed
+    may lack the newest one, so PublishFeed is retried."""
 
 
 class SpeechThrottled(TransientError):

@@ -94,6 +94,20 @@ class Services:
             ),
         )
 
+    @property
+    def public_base_url(self) -> str | None:
+        """Where the published files are public: PUBLIC_BASE_URL, or locally the S3 server on
+        loopback (the local engine's), path-style, which serves them with byte ranges."""
+        base = self.settings.get("PUBLIC_BASE_URL")
+        if base:
+            return base.rstrip("/")
+        if self.settings.stage in AWS_STAGES:
+            return None
+        endpoint = self.s3_client.meta.endpoint_url or ""
+        if urlparse(endpoint).hostname in ("127.0.0.1", "localhost", "::1"):
+            return f"{endpoint.rstrip('/')}/{self.settings.bucket}"
+        return None
+
     @cached_property
     def admin(self):
         from chalicelib.admin import Admin
@@ -105,6 +119,7 @@ class Services:
             audio_url=lambda key: self.audio_url(key),
             admission=lambda: (self.settings.integer("MAX_EPISODES_IN_FLIGHT", minimum=1),
                                self.settings.integer("ADMISSION_RETRY_AFTER_SECONDS", minimum=1)),
+            objects=lambda: self.objects,
             # A server path is meaningful only on the machine that runs the local stage.
             allow_exports=self.settings.stage not in AWS_STAGES,
             clock=self.clock,

@@ -52,17 +52,23 @@ def edge(request, get_response, *, routes: dict, api_key: Callable[[], str],
     error schema; the route runs only when all three pass. ``public`` paths (the admin page's
     files, which hold no secret) need no key; method and media type still apply."""
     path = (request.context or {}).get("resourcePath")
-    allowed = sorted(routes.get(path, {}))
+    by_method = routes.get(path, {})
+    allowed = sorted(by_method)
     try:
         if path not in public:
             check_api_key(request.headers, api_key())
         if request.method not in allowed:
             raise MethodNotAllowed(request.method, allowed)
-        media_type = (request.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+        # JSON, unless the route declares its own media types (the cover upload takes images).
+        accepted = list(getattr(by_method[request.method], "content_types", None) or ["application/json"])
+        # Without a Content-Type Chalice assumes JSON, as this does.
+        given = request.headers.get("content-type")
+        media_type = (given or "application/json").split(";")[0].strip().lower()
         # Chalice refuses any other Content-Type itself (and before the key), so this check
-        # must answer first; the body is only ever read as JSON.
-        if media_type != "application/json":
-            raise UnsupportedMediaType(f"the request body must be application/json, not {media_type or 'empty'}")
+        # must answer first.
+        if media_type not in accepted:
+            raise UnsupportedMediaType(
+                f"the request body must be {' or '.join(accepted)}, not {media_type if given else 'untyped'}")
     except Exception as exc:  # noqa: BLE001 - the edge: every error becomes a response
         return error_response(exc)
     return get_response(request)

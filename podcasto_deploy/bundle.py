@@ -13,6 +13,12 @@ which is the Lambda runtime Chalice declares (it takes the runtime from that int
   bytecode would be judged stale and recompiled on every cold start;
 - shared libraries lose their symbol tables (``strip --strip-unneeded``), and wheels' RECORD
   files go (nothing reads them at run time);
+- what nothing imports goes (``UNUSED``, ~2.5 MB zipped): Pillow's optional codecs (cover art is
+  JPEG or PNG, so AVIF — its library alone is 7.8 MB —, WebP, colour management and Tk are dead
+  weight, and Pillow reports them as unavailable features rather than failing to import) and
+  the format plugins an upload of JPEG or PNG never reaches,
+  google-genai's own test suite, and the ASN.1 modules of pyasn1-modules that google-auth does
+  not import (it imports pem, rfc2459 and rfc5208, which import rfc2251);
 - entries are sorted with fixed timestamps, so the same input gives the same zip.
 """
 from __future__ import annotations
@@ -27,6 +33,25 @@ from pathlib import Path
 
 OWN_CODE = ("app.py", "chalicelib/")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+# Globs under the zip's root. Only modules nothing imports unless asked for that format, and
+# the libraries only they load (readelf: PIL/_imaging needs libjpeg, libopenjp2, libtiff, libxcb;
+# PIL/_imagingft libfreetype and libharfbuzz; those stay).
+UNUSED = (
+    "PIL/_avif.*.so", "pillow.libs/libavif-*",
+    "PIL/_webp.*.so", "pillow.libs/libwebp-*", "pillow.libs/libwebpmux-*", "pillow.libs/libwebpdemux-*",
+    "pillow.libs/libsharpyuv-*",
+    "PIL/_imagingcms.*.so", "pillow.libs/liblcms2-*",
+    "PIL/_imagingtk.*.so",
+    "google/genai/tests",
+)
+# Pillow opens an image by trying its format plugins: these are the ones a JPEG or PNG upload
+# (and the formats check_cover names when refusing one) goes through, and what they import.
+# Image.init() skips a plugin that is not there, so any other format is "not an image".
+PIL_PLUGINS_USED = {"BmpImagePlugin", "GifImagePlugin", "JpegImagePlugin", "MpoImagePlugin", "PngImagePlugin",
+                    "PpmImagePlugin", "TiffImagePlugin"}
+PIL_MODULES_UNUSED = ("PdfParser", "ImageCms", "ImageQt", "ImageTk", "ImageWin", "ImageGrab", "PSDraw")
+# pyasn1-modules is 130 modules of ASN.1 definitions; google-auth's RSA signer imports these.
+PYASN1_MODULES_USED = {"__init__", "pem", "rfc2251", "rfc2459", "rfc5208"}
 
 
 def precompile(source_zip: Path, target_zip: Path) -> None:
@@ -34,11 +59,28 @@ def precompile(source_zip: Path, target_zip: Path) -> None:
         root = Path(scratch)
         with zipfile.ZipFile(source_zip) as archive:
             archive.extractall(root)
+        _drop_unused(root)
         _compile(root)
         _strip_shared_libraries(root)
         for record in root.glob("*.dist-info/RECORD"):
             record.unlink()
         _write_zip(root, target_zip)
+
+
+def _drop_unused(root: Path) -> None:
+    for pattern in UNUSED:
+        for path in root.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    for module in root.glob("PIL/*.py"):
+        if (module.stem.endswith("ImagePlugin") and module.stem not in PIL_PLUGINS_USED) \
+                or module.stem in PIL_MODULES_UNUSED:
+            module.unlink()
+    for module in root.glob("pyasn1_modules/*.py"):
+        if module.stem not in PYASN1_MODULES_USED:
+            module.unlink()
 
 
 def _is_own(relative: str) -> bool:

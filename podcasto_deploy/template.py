@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from chalicelib.config import SETTINGS
+from chalicelib.domain import PUBLIC_KEY_PATTERNS
 
 PLACEHOLDER = re.compile(r"^\$\{(?P<function>[A-Za-z0-9]+)Arn\}$")
 API_FUNCTION = "APIHandler"
@@ -116,12 +117,18 @@ def merge_template(asl: dict, *, stage: str, functions: list[str]) -> dict:
         _add_environment(resources, SWEEPER, STATE_MACHINE_ARN={"Ref": "StateMachine"})
     _add_environment(resources, "CollectContent", TELEGRAM_API_ID={"Ref": "TelegramApiId"})
     _add_environment(resources, "WriteScript", BEDROCK_MODEL_ID={"Ref": "BedrockModelId"})
+    resources.update(_public_files())
+    if "PublishFeed" in functions:
+        _add_environment(resources, "PublishFeed", PUBLIC_BASE_URL={"Fn::If": [
+            "HasPublicBaseUrl", {"Ref": "PublicBaseUrl"},
+            {"Fn::Sub": "https://${PublicFiles.DomainName}"}]})
     if RECONCILER in functions:
         resources.setdefault(RECONCILER, {}).setdefault("Properties", {})["Events"] = {
             f"{RECONCILER}Event": {"Properties": {"Pattern": {"detail": {"stateMachineArn": [{"Ref": "StateMachine"}]}}}}
         }
     return {
         "Parameters": _parameters(stage),
+        "Conditions": {"HasPublicBaseUrl": {"Fn::Not": [{"Fn::Equals": [{"Ref": "PublicBaseUrl"}, ""]}]}},
         "Globals": {
             "Function": {
                 "Environment": {
@@ -133,6 +140,11 @@ def merge_template(asl: dict, *, stage: str, functions: list[str]) -> dict:
         "Outputs": {
             "StateMachineArn": {"Value": {"Ref": "StateMachine"}},
             "ContentBucketName": {"Value": {"Ref": "ContentBucket"}},
+            "PublicFilesUrl": {
+                "Description": "The CloudFront distribution serving feeds, audio, transcripts, chapters and "
+                               "cover art: a podcast's feed is <this>/podcasts/<podcast_id>/feed.xml.",
+                "Value": {"Fn::Sub": "https://${PublicFiles.DomainName}"},
+            },
         },
     }
 
@@ -160,11 +172,86 @@ def _parameters(stage: str) -> dict:
             "Default": SETTINGS["BEDROCK_MODEL_ID"][0],
             "Description": "The Bedrock model WriteScript may invoke (SCRIPT_WRITER=bedrock).",
         },
+        "PublicBaseUrl": {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": "^(https://[^\\s/]+(/[^\\s]*[^\\s/])?)?$",
+            "Description": "A custom domain in front of the CloudFront distribution (https://podcasts.example.com), "
+                           "named in the feeds; empty: the distribution's own address.",
+        },
         "TierAfterDays": {
             "Type": "Number",
             "Default": 90,
             "MinValue": 1,
             "Description": "Days an episode's objects stay in S3 Standard before moving to Intelligent-Tiering.",
+        },
+    }
+
+
+def _public_files() -> dict:
+    """A CloudFront distribution with origin access control in front of the private bucket.
+
+    The bucket policy lets only this distribution read, and only the published keys
+    (``chalicelib.domain.PUBLIC_KEY_PATTERNS``); every
+    other key answers 403 through the CDN as it does directly. CloudFront passes Range requests
+    to S3 (206 Partial Content), which podcast apps need to seek and resume.
+    """
+    return {
+        "PublicFilesAccess": {
+            "Type": "AWS::CloudFront::OriginAccessControl",
+            "Properties": {
+                "OriginAccessControlConfig": {
+                    "Name": {"Fn::Sub": "podcasto-${Stage}-${AWS::StackName}"},
+                    "OriginAccessControlOriginType": "s3",
+                    "SigningBehavior": "always",
+                    "SigningProtocol": "sigv4",
+                }
+            },
+        },
+        "PublicFiles": {
+            "Type": "AWS::CloudFront::Distribution",
+            "Properties": {
+                "DistributionConfig": {
+                    "Enabled": True,
+                    "Comment": {"Fn::Sub": "podcasto ${Stage}: feeds and episode files"},
+                    "HttpVersion": "http2and3",
+                    "PriceClass": "PriceClass_100",
+                    "Origins": [{
+                        "Id": "ContentBucket",
+                        "DomainName": {"Fn::GetAtt": ["ContentBucket", "RegionalDomainName"]},
+                        "OriginAccessControlId": {"Fn::GetAtt": ["PublicFilesAccess", "Id"]},
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }],
+                    "DefaultCacheBehavior": {
+                        "TargetOriginId": "ContentBucket",
+                        "ViewerProtocolPolicy": "redirect-to-https",
+                        "AllowedMethods": ["GET", "HEAD"],
+                        "CachedMethods": ["GET", "HEAD"],
+                        "Compress": True,
+                        # AWS's managed CachingOptimized policy.
+                        "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+                    },
+                },
+            },
+        },
+        "ContentBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "ContentBucket"},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Sid": "PublishedFilesThroughTheCdnOnly",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudfront.amazonaws.com"},
+                        "Action": "s3:GetObject",
+                        "Resource": [{"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::${{ContentBucket}}/{key}"}
+                                     for key in PUBLIC_KEY_PATTERNS],
+                        "Condition": {"StringEquals": {"AWS:SourceArn": {
+                            "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${PublicFiles}"}}},
+                    }],
+                },
+            },
         },
     }
 

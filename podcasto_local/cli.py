@@ -2,7 +2,8 @@
 
 Dev-only. Runs the real ASL on the local engine, the app's real handlers, the configured
 episode store (SQLite by default), moto's S3 on loopback, and leaves in OUT:
-podcast.mp3, transcript.txt and episode.json.
+podcast.mp3, transcript.txt, episode.json, and the episode as a feed: feed.xml naming the
+files beside it (captions.vtt, transcript.json, chapters.json, cover.jpg) by file:// URLs.
 
 Exit status (the README's table):
   0    the episode completed
@@ -194,6 +195,7 @@ def write_results(services, engine, description: dict, execution_input: dict, ou
         "execution_status": description["status"],
         "audio_path": None,
         "transcript_path": None,
+        "feed_path": None,
         "duration_seconds": episode.duration_seconds if episode else None,
         "error": episode.error if episode else description.get("error"),
         "cause": episode.cause if episode else description.get("cause"),
@@ -210,6 +212,8 @@ def write_results(services, engine, description: dict, execution_input: dict, ou
         with open(out / "transcript.txt", "wb") as transcript:
             services.objects.download(episode.transcript_key, transcript)
         result["transcript_path"] = "transcript.txt"
+    if episode and episode.status == "completed":
+        result["feed_path"] = write_feed(services, episode, out)
     result = redact.anything(result)
     (out / "episode.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     if result["status"] == "completed":
@@ -218,6 +222,7 @@ def write_results(services, engine, description: dict, execution_input: dict, ou
             f"{out / 'podcast.mp3'}",
             flush=True,
         )
+        print(f"podcasto: the episode as a feed: {(out / 'feed.xml').as_uri()}", flush=True)
         return EXIT_COMPLETED
     reason = " ".join(str(result["cause"] or result["error"] or description["status"]).split())
     # A skipped episode has no error, only its outcome ("nothing_new").
@@ -271,6 +276,35 @@ def report_tick(result: dict) -> int:
         print(f"podcasto: {failed['podcast_id']} slot {failed['slot']}: not started ({failed['error']})",
               file=sys.stderr, flush=True)
     return 1 if result["failed"] else 0
+
+
+def write_feed(services, episode, out: Path) -> str:
+    """OUT/feed.xml: the podcast's feed of this one episode, rendered by the writer PublishFeed
+    uses, its URLs the files beside it (so a podcast app on this machine can open it as is)."""
+    from chalicelib.domain import captions_key, chapters_key, transcript_json_key
+    from chalicelib.feed.rss import render_feed
+    from chalicelib.steps.publish import cover_url
+
+    names = {}
+    for key in (captions_key(episode.podcast_id, episode.id), transcript_json_key(episode.podcast_id, episode.id),
+                chapters_key(episode.podcast_id, episode.id)):
+        names[key] = Path(key).name
+        with open(out / names[key], "wb") as target:
+            services.objects.download(key, target)
+    names[episode.audio_key] = "podcast.mp3"
+    podcast = services.episodes.get_podcast(episode.podcast_id)
+    cover_key = cover_url(podcast, services.objects, lambda key: key)  # makes the title card if absent
+    if not cover_key.startswith("https://"):
+        names[cover_key] = "cover" + Path(cover_key).suffix
+        with open(out / names[cover_key], "wb") as target:
+            services.objects.download(cover_key, target)
+
+    def url_for(key: str) -> str:
+        return (out / names[key]).as_uri() if key in names else key
+
+    (out / "feed.xml").write_bytes(render_feed(
+        podcast, [episode], feed_url=(out / "feed.xml").as_uri(), image_url=url_for(cover_key), url_for=url_for))
+    return "feed.xml"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

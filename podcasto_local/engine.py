@@ -287,6 +287,7 @@ class LocalEngine:
         self.s3 = self.client("s3")
         self.sfn = self.client("stepfunctions")
         self.s3.create_bucket(Bucket=self.bucket)
+        self._publish_public_keys()
         self.state_machine_arn = self.deploy(self.state_machine_name, self.definition())
         self._stopping.clear()
         self._watcher = threading.Thread(target=self._watch_executions, daemon=True)
@@ -301,6 +302,21 @@ class LocalEngine:
         )["stateMachineArn"]
         self.state_machine_arns.append(arn)
         return arn
+
+    def _publish_public_keys(self) -> None:
+        """Anyone may GET the published keys, and nothing else, from this server's bucket: the
+        local stand-in for the CloudFront distribution on AWS (moto's S3 honours the policy for
+        unsigned requests, and answers Range requests with 206), so a podcast app on this
+        machine can subscribe to ``<endpoint>/<bucket>/podcasts/<id>/feed.xml``."""
+        from chalicelib.domain import PUBLIC_KEY_PATTERNS
+
+        self.s3.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "PublishedFiles", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                "Resource": [f"arn:aws:s3:::{self.bucket}/{key}" for key in PUBLIC_KEY_PATTERNS],
+            }],
+        }))
 
     def stop(self) -> None:
         global _active

@@ -102,6 +102,11 @@ def main(argv: list[str] | None = None, *, prepare: Callable[[Services], None] |
     print(f"podcasto local engine: Step Functions and S3 on {engine.endpoint} "
           f"({restored} objects restored from {objects.root})", flush=True)
     print(f"podcasto local engine: state machine {engine.state_machine_arn}", flush=True)
+    # The bucket's published keys are public on this server (LocalEngine._publish_public_keys),
+    # with byte ranges: a podcast app on this machine can subscribe to this URL.
+    print(f"podcasto feeds:    {services.public_base_url}/podcasts/<podcast_id>/feed.xml "
+          f"(the demo podcast: {services.public_base_url}/podcasts/{DEMO_PODCAST_ID}/feed.xml, "
+          "there once its first episode completes)", flush=True)
 
     period = settings.integer("SCHEDULER_TICK_SECONDS")
     if period:

@@ -30,5 +30,6 @@ aws cloudformation package --use-json --template-file dist/sam.json \
     --s3-bucket "$DEPLOY_BUCKET" --s3-prefix "podcasto/$STAGE" --output-template-file dist/packaged.json
 aws cloudformation deploy --template-file dist/packaged.json --stack-name "$STACK_NAME" \
     --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
-    --parameter-overrides "SupabaseUrl=$SUPABASE_URL" "TelegramApiId=${TELEGRAM_API_ID:-}"
+    --parameter-overrides "SupabaseUrl=$SUPABASE_URL" "TelegramApiId=${TELEGRAM_API_ID:-}" \
+                          "PublicBaseUrl=${PUBLIC_BASE_URL:-}"
 aws cloudformation describe-stacks --stack-name "$STACK_NAME" --query 'Stacks[0].Outputs' --output table

@@ -50,3 +50,7 @@ class MemoryObjects:
 
     def _matches(self, key, etag) -> bool:
         return key in self.data and (not etag or self.etags[key] == etag)
+
+# The show notes an LLM writer's answer carries beside its turns (chalicelib.script.llm_prompt).
+LLM_NOTES = {"title": "This week", "summary": "What the channel posted this week.",
+             "chapters": [{"title": "Everything this week", "turn": 0}]}

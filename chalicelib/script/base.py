@@ -22,6 +22,19 @@ class Turn:
     message_ids: tuple[int, ...] = ()  # the bundle messages this turn draws on
 
 
+@dataclass(frozen=True)
+class Story:
+    """A story or topic the episode covers: a chapter of the audio and an entry of the show
+    notes. ``turn`` is the index of the turn where it starts (the chapter's start time comes
+    from that turn's place in the stitched audio); ``links`` are its sources, each one a link
+    of the bundle (``chalicelib.script.notes.allowed_links``)."""
+
+    title: str
+    turn: int
+    message_ids: tuple[int, ...] = ()
+    links: tuple[str, ...] = ()
+
+
 @dataclass
 class Script:
     language: str  # "en" | "he"
@@ -31,6 +44,10 @@ class Script:
     # What the writer chose from the window and what it left out, and why
     # (``chalicelib.script.stories.Selection.to_json``); None from a writer that chose nothing.
     selection: dict | None = None
+    # The episode's title and show notes (a short summary, then the stories, in order).
+    title: str = ""
+    summary: str = ""
+    stories: list[Story] = field(default_factory=list)
 
     def transcript(self) -> str:
         """UTF-8 plain text, one turn per line as ``Speaker: text``."""

@@ -10,10 +10,13 @@ model's budget however many messages the window holds; a message longer than
 
 The prompt is a ``Prompt`` (system instructions + the user turn holding the messages) so each
 provider can put the instructions where it expects them. The answer must be one JSON object,
-``{"turns": [{"speaker": "<exact host name>", "text": "...", "message_ids": [ints]}]}``;
+``{"title", "summary", "chapters": [{"title", "turn", "message_ids", "links"}], "turns":
+[{"speaker": "<exact host name>", "text": "...", "message_ids": [ints]}]}`` — the script and its
+show notes in one call;
 ``parse_script`` accepts it bare or in a Markdown ```json fence and rejects anything else with
 ``ScriptRejected`` naming the problem. Each turn's text then goes through ``speakable`` (digits,
-links and markup the model let through become words) and the script through ``validate_script``.
+links and markup the model let through become words), the script through ``validate_script``
+and the notes through ``notes.validate_notes`` (no link that the bundle does not hold).
 """
 from __future__ import annotations
 
@@ -23,12 +26,13 @@ from dataclasses import dataclass
 
 from chalicelib.domain import FORMATS, LANGUAGES
 from chalicelib.errors import InvalidInput, NoContent, ScriptRejected
-from chalicelib.script.base import Host, Script, Speaker, Turn
+from chalicelib.script import notes
+from chalicelib.script.base import Host, Script, Speaker, Story, Turn
 from chalicelib.script.offline import DEFAULT_HOSTS
 from chalicelib.script.phrases import media_sentence
 from chalicelib.script.speakable import site_name, speakable
 from chalicelib.script.stories import (
-    DEFAULT_TARGET_SECONDS, LENGTH_TOLERANCE, Selection, Story, ranked_stories, select, words_seconds,
+    DEFAULT_TARGET_SECONDS, LENGTH_TOLERANCE, Selection, Story as RankedStory, ranked_stories, select, words_seconds,
 )
 from chalicelib.script.validate import validate_script
 
@@ -92,7 +96,7 @@ def choose_material(
     target = target_seconds if target_seconds and target_seconds > 0 else DEFAULT_TARGET_SECONDS
     ranked, duplicates = ranked_stories(messages)
 
-    def cost(story: Story) -> float:
+    def cost(story: RankedStory) -> float:
         words = sum(min(len(str(m.get("text") or "")), MAX_MESSAGE_CHARS) for m in story.messages) / 6
         return words_seconds(words + _HEADER_WORDS * len(story.messages), words_per_minute)
 
@@ -158,9 +162,17 @@ def build_prompt(
         "Be accurate: say only what the messages say; do not invent facts, numbers or quotes.",
         *([f"House style: {style.strip()}"] if style and style.strip() else []),
         "Answer with one JSON object and nothing else, in exactly this shape:",
-        '{"turns": [{"speaker": "<name>", "text": "<what is said>", "message_ids": [<ids>]}]}',
+        '{"title": "<episode title>", "summary": "<show notes summary>", '
+        '"chapters": [{"title": "<story title>", "turn": <index>, "message_ids": [<ids>], "links": ["<url>"]}], '
+        '"turns": [{"speaker": "<name>", "text": "<what is said>", "message_ids": [<ids>]}]}',
         f"speaker is exactly one of {names}. message_ids lists the integer ids of the messages "
         "the turn talks about ([] for a turn that talks about none, such as the welcome).",
+        f"title is the episode's title (at most {notes.MAX_TITLE} characters) and summary two or three "
+        f"sentences for the show notes (at most {notes.MAX_SUMMARY} characters), both in {spoken}. "
+        f"chapters lists the stories or topics the episode covers, in order, 1 to {notes.MAX_STORIES}: "
+        "turn is the 0-based index in turns of the turn where that story starts (each after the one "
+        f"before), links at most {notes.MAX_LINKS_PER_STORY} of the story's sources, copied exactly "
+        "from the messages' \"Sources\" lines (never any other URL).",
     ])
     window = bundle.get("window") or {}
     head = [f"Podcast: {title}", f"Episode language: {spoken}"]
@@ -199,6 +211,9 @@ def _describe(message: dict, language: str) -> str:
     sites = [site_name(str(url)) or "a website" for url in message.get("links") or ()]
     if sites:
         lines.append("Links to: " + ", ".join(dict.fromkeys(sites)))
+    sources = notes.message_links(message)
+    if sources:  # for the show notes only; the script itself names sites, never URLs
+        lines.append("Sources: " + " ".join(sources))
     return "\n".join(lines)
 
 
@@ -227,8 +242,37 @@ def parse_script(
     if not isinstance(data, dict) or not isinstance(data.get("turns"), list):
         raise ScriptRejected('the model\'s answer is not an object with a "turns" list')
     turns = [_turn(number, item, language) for number, item in enumerate(data["turns"], start=1)]
-    script = Script(language=language, format=format, speakers=list(speakers), turns=turns)
-    return validate_script(script, bundle=bundle)
+    script = validate_script(Script(language=language, format=format, speakers=list(speakers), turns=turns),
+                             bundle=bundle)
+    if not isinstance(data.get("chapters"), list):
+        raise ScriptRejected('the model\'s answer has no "chapters" list')
+    script.title, script.summary = _string(data, "title"), _string(data, "summary")
+    script.stories = [_chapter(n, item) for n, item in enumerate(data["chapters"], start=1)]
+    return notes.validate_notes(script, bundle=bundle)
+
+
+def _string(data: dict, name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str):
+        raise ScriptRejected(f'the model\'s answer has no "{name}" string')
+    return " ".join(value.split())
+
+
+def _chapter(number: int, item: object) -> Story:
+    if not isinstance(item, dict):
+        raise ScriptRejected(f"chapter {number} is not an object")
+    title, turn = item.get("title"), item.get("turn")
+    ids, links = item.get("message_ids", []), item.get("links", [])
+    if not isinstance(title, str):
+        raise ScriptRejected(f'chapter {number} has no "title" string')
+    if isinstance(turn, bool) or not isinstance(turn, int):
+        raise ScriptRejected(f'chapter {number}: "turn" must be the integer index of a turn')
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise ScriptRejected(f'chapter {number}: "message_ids" must be a list of integers')
+    if not isinstance(links, list) or not all(isinstance(link, str) for link in links):
+        raise ScriptRejected(f'chapter {number}: "links" must be a list of URLs')
+    return Story(title=" ".join(title.split()), turn=turn, message_ids=tuple(dict.fromkeys(ids)),
+                 links=tuple(dict.fromkeys(links)))
 
 
 def _turn(number: int, item: object, language: str) -> Turn:

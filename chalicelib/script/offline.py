@@ -20,13 +20,14 @@ from datetime import date, datetime, timedelta, timezone
 
 from chalicelib.domain import FORMATS, LANGUAGES
 from chalicelib.errors import InvalidInput, NoContent
-from chalicelib.script.base import Host, Script, Speaker, Turn
+from chalicelib.script.base import Host, Script, Speaker, Story, Turn
+from chalicelib.script.notes import MAX_LINKS_PER_STORY, MAX_STORIES, clip, message_links
 from chalicelib.script.phrases import (
     PHRASES, count, fill, join_words, media_sentence, pick, quote, rounded,
 )
 from chalicelib.script.speakable import hashtag_words, site_name, speakable, spoken_date
 from chalicelib.script.stories import (
-    DEFAULT_TARGET_SECONDS, LENGTH_TOLERANCE, Selection, Story, ranked_stories, select, words_seconds,
+    DEFAULT_TARGET_SECONDS, LENGTH_TOLERANCE, Selection, Story as RankedStory, ranked_stories, select, words_seconds,
 )
 from chalicelib.script.validate import estimate_seconds
 
@@ -102,6 +103,7 @@ class _Group:
     kind: str  # "topic" | "channel" | "misc"
     label: str  # spoken label (already quoted for topics)
     items: tuple[_Item, ...]
+    written: str = ""  # the label as the show notes print it: the hashtag or word, the channel
 
 
 class OfflineScriptWriter:
@@ -185,7 +187,7 @@ _ATTEMPTS = 4
 _CLOSE_ENOUGH = 0.05
 
 
-def _story_words(story: Story) -> int:
+def _story_words(story: RankedStory) -> int:
     return story.words() + _MESSAGE_WORDS * len(story.messages) + _STORY_WORDS
 
 
@@ -299,14 +301,14 @@ def _group(stories: list[list[_Item]], language: str) -> list[_Group]:
         key = ranked[0][0]
         members = [i for i in unassigned if key in keyed[i][1]]
         label = next(keyed[i][2][key] for i in members if key in keyed[i][2])
-        groups.append(_Group("topic", quote(speakable(label, language)), items_of(members)))
+        groups.append(_Group("topic", quote(speakable(label, language)), items_of(members), label))
         taken = set(members)
         unassigned = [i for i in unassigned if i not in taken]
     channels = sorted({stories[i][0].channel for i in unassigned})
     if len({story[0].channel for story in stories}) > 1:
         for channel in channels:
             members = [i for i in unassigned if stories[i][0].channel == channel]
-            groups.append(_Group("channel", channel_name(channel, language), items_of(members)))
+            groups.append(_Group("channel", channel_name(channel, language), items_of(members), channel))
     elif unassigned:
         groups.append(_Group("misc", "", items_of(unassigned)))
     groups.sort(key=lambda g: (g.items[0].date, g.items[0].channel, g.items[0].id))
@@ -539,7 +541,9 @@ class _Context:
         if dialogue:
             beats.append((hello, ()))
         previous: _Item | None = None
+        stories: list[Story] = []
         for g_index, group in enumerate(self.groups):
+            stories.append(self.story(group, turn=len(beats)))
             for i_index, item in enumerate(group.items):
                 parts: list[str] = []
                 ids: list[int] = []
@@ -576,7 +580,40 @@ class _Context:
             for n, (text, ids) in enumerate(beats)
         ]
         return Script(language=self.language, format=self.format,
-                      speakers=list(self.speakers), turns=turns)
+                      speakers=list(self.speakers), turns=turns, title=self.episode_title(),
+                      summary=clip(opening, 1000), stories=_merged(stories))
+
+    # -- title and show notes -----------------------------------------------------------------
+    def story(self, group: _Group, *, turn: int) -> Story:
+        """A group as a chapter and an entry of the notes: its label and first message, and
+        the sources of its messages (their t.me links, the links they carried)."""
+        first = _URL_RE.sub("", group.items[0].text).strip()
+        lead = clip(first, 120) if first else ""
+        heading = group.written.strip()
+        title = f"{heading}: {lead}" if heading and lead else heading or lead or self.posts(len(group.items))
+        links: list[str] = []
+        for item in group.items:
+            links += message_links({"id": item.id, "channel": item.channel, "links": item.links})
+        return Story(title=clip(title, 200), turn=turn, message_ids=tuple(i.id for i in group.items),
+                     links=tuple(dict.fromkeys(links))[:MAX_LINKS_PER_STORY])
+
+    def episode_title(self) -> str:
+        labels = [g.written for g in self.groups if g.kind == "topic" and g.written][:3]
+        day = self.first_day.isoformat() if self.first_day == self.last_day else \
+            f"{self.first_day.isoformat()} – {self.last_day.isoformat()}"
+        if labels:
+            return clip(f"{', '.join(labels)} ({day})", 200)
+        return clip(f"{self.bundle.get('title') or self.title} ({day})", 200)
+
+
+def _merged(stories: list[Story]) -> list[Story]:
+    """At most MAX_STORIES chapters: the last ones fold into one, keeping their sources."""
+    if len(stories) <= MAX_STORIES:
+        return stories
+    head, tail = stories[: MAX_STORIES - 1], stories[MAX_STORIES - 1:]
+    links = tuple(dict.fromkeys(link for s in tail for link in s.links))[:MAX_LINKS_PER_STORY]
+    ids = tuple(i for s in tail for i in s.message_ids)
+    return head + [Story(tail[0].title, tail[0].turn, ids, links)]
 
 
 def _trim(text: str, max_words: int, cut: str) -> str:

@@ -15,6 +15,7 @@ from chalicelib.audio.segments import split_script
 from chalicelib.domain import script_key, segment_audio_key
 from chalicelib.script.base import Host, ScriptWriter
 from chalicelib.script.stories import DEFAULT_TARGET_SECONDS
+from chalicelib.script.notes import notes_document, validate_notes
 from chalicelib.script.validate import validate_script
 from chalicelib.stores.episodes import EpisodeStore, Podcast
 from chalicelib.stores.objects import ObjectStore
@@ -87,6 +88,7 @@ def write_script(
         target_seconds=target_seconds,
     )
     validate_script(script, bundle=bundle, target_seconds=target_seconds)
+    validate_notes(script, bundle=bundle)
     voices = speaker_voices(script.speakers, podcast.hosts, provider)
     segments = []
     for turn_number, turn in enumerate(script.turns):
@@ -120,6 +122,8 @@ def write_script(
         "segments": segments,
         "target_seconds": target_seconds,
         "selection": script.selection,
+        "episode_title": script.title,
+        "notes": notes_document(script),
     }
     key = script_key(podcast.id, episode.id)
     objects.put(key, json.dumps(document, ensure_ascii=False).encode("utf-8"),

@@ -6,6 +6,7 @@ execution id is a no-op in the store, so at-least-once delivery is safe.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 from chalicelib import redact
 from chalicelib.domain import (
@@ -48,7 +49,7 @@ def mark_processing(event: dict, *, episodes: EpisodeStore) -> dict:
     return {"status": episode.status}
 
 
-def mark_completed(event: dict, *, episodes: EpisodeStore) -> dict:
+def mark_completed(event: dict, *, episodes: EpisodeStore, now: datetime | None = None) -> dict:
     audio = event["audio"]
     episode = episodes.transition(
         event["episode"]["episode_id"],
@@ -59,6 +60,10 @@ def mark_completed(event: dict, *, episodes: EpisodeStore) -> dict:
         audio_key=audio["audio_key"],
         transcript_key=audio["transcript_key"],
         duration_seconds=audio["duration_seconds"],
+        title=audio.get("title"),
+        show_notes=json.dumps(audio["show_notes"], ensure_ascii=False) if audio.get("show_notes") else None,
+        audio_bytes=audio.get("audio_bytes"),
+        completed_at=(now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     )
     return {"status": episode.status}
 

@@ -6,7 +6,8 @@ encoder (pass 2); the MP3 is written to a temporary file and uploaded from disk.
 the episode's segments once (about 160 MB an hour at 22-24 kHz). One encode means no
 per-segment encoder padding and an exact duration from the sample count. The transcript (text
 and JSON with message ids) and WebVTT captions timed from the segments' durations are stored
-beside the audio.
+beside the audio, and the chapters (JSON Chapters 1.2) timed from where each story's first turn
+starts in the encoded audio.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from datetime import datetime, timezone
 from chalicelib.audio import loudness
 from chalicelib.audio.captions import Cue, transcript_lines, webvtt
 from chalicelib.audio.mp3 import Mp3Encoder, write_tags
-from chalicelib.domain import audio_key, captions_key, transcript_json_key, transcript_key
+from chalicelib.domain import audio_key, captions_key, chapters_key, transcript_json_key, transcript_key
 from chalicelib.errors import AudioRejected
 from chalicelib.stores.objects import ObjectStore
 
@@ -97,8 +98,10 @@ def stitch_audio(event: dict, *, objects: ObjectStore, bitrate_kbps: int = 64) -
         if duration <= 0 or os.path.getsize(mp3_path) < 1000:
             raise AudioRejected("the stitched episode is empty")
         today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-        write_tags(mp3_path, title=f"{document['title']} — {today}", podcast=document["title"],
+        episode_title = document.get("episode_title") or f"{document['title']} — {today}"
+        write_tags(mp3_path, title=episode_title, podcast=document["title"],
                    date=today, language=document["language"])
+        audio_bytes = os.path.getsize(mp3_path)  # the feed's enclosure length
         with open(mp3_path, "rb") as audio:
             objects.put(audio_key(podcast_id, episode_id), audio, content_type="audio/mpeg")
     finally:
@@ -108,14 +111,71 @@ def stitch_audio(event: dict, *, objects: ObjectStore, bitrate_kbps: int = 64) -
     objects.put(transcript_key(podcast_id, episode_id),
                 transcript_lines(cues, turn_of).encode("utf-8"), content_type="text/plain; charset=utf-8")
     objects.put(transcript_json_key(podcast_id, episode_id),
-                json.dumps({"turns": document["turns"]}, ensure_ascii=False).encode("utf-8"),
+                json.dumps(json_transcript(cues, document["turns"]), ensure_ascii=False).encode("utf-8"),
                 content_type="application/json; charset=utf-8")
     objects.put(captions_key(podcast_id, episode_id), webvtt(cues).encode("utf-8"),
                 content_type="text/vtt; charset=utf-8")
+    notes = document.get("notes") or {"summary": "", "stories": []}
+    objects.put(chapters_key(podcast_id, episode_id),
+                json.dumps(chapters(notes, cues, [s["turn"] for s in segments], duration),
+                           ensure_ascii=False).encode("utf-8"),
+                content_type="application/json+chapters; charset=utf-8")
     return {
         "audio_key": audio_key(podcast_id, episode_id),
+        "audio_bytes": audio_bytes,
         "transcript_key": transcript_key(podcast_id, episode_id),
         "captions_key": captions_key(podcast_id, episode_id),
+        "chapters_key": chapters_key(podcast_id, episode_id),
         "duration_seconds": round(duration, 3),
         "segments": len(segments),
+        # Small enough for the state (chalicelib.script.notes caps them): MarkCompleted keeps
+        # them on the episode, so the feed renders from the episode store alone.
+        "title": episode_title,
+        "show_notes": compact_notes(notes),
     }
+
+
+def json_transcript(cues: list[Cue], turns: list[dict]) -> dict:
+    """The Podcasting 2.0 JSON transcript (``segments`` with speaker, start, end and body),
+    and the script's turns with the message ids each drew on."""
+    segments = [{"speaker": c.speaker, "startTime": round(c.start, 3), "endTime": round(c.end, 3),
+                 "body": c.text} for c in cues]
+    return {"version": "1.0.0", "segments": segments, "turns": turns}
+
+
+def chapters(notes: dict, cues: list[Cue], turn_of: list[int], duration: float) -> dict:
+    """JSON Chapters 1.2: one chapter per story, starting where the story's first turn starts
+    in the stitched audio (the cue times are the encoded samples, not an estimate)."""
+    start_of_turn: dict[int, float] = {}
+    for cue, turn in zip(cues, turn_of):
+        start_of_turn.setdefault(turn, cue.start)
+    found = []
+    for story in notes.get("stories") or []:
+        start = start_of_turn.get(int(story["turn"]))
+        if start is None or start >= duration or (found and start <= found[-1]["startTime"]):
+            continue  # a story whose turn made no audio has no place in the timeline
+        chapter = {"startTime": round(start, 3), "title": story["title"]}
+        if story.get("links"):
+            chapter["url"] = story["links"][0]
+        found.append(chapter)
+    return {"version": "1.2.0", "chapters": found}
+
+
+MAX_NOTES_BYTES = 32_000
+
+
+def compact_notes(notes: dict, limit: int = MAX_NOTES_BYTES) -> dict:
+    """The notes without message ids, and without their last links while they are over
+    ``limit`` bytes as JSON (state payloads are capped at 256 KiB)."""
+    compact = {"summary": notes.get("summary", ""),
+               "stories": [{"title": s["title"], "turn": s["turn"], "links": list(s.get("links") or ())}
+                           for s in notes.get("stories") or []]}
+    while len(json.dumps(compact, ensure_ascii=False).encode("utf-8")) > limit:
+        longest = max(compact["stories"], key=lambda s: len(s["links"]), default=None)
+        if longest is None or not longest["links"]:
+            compact["stories"] = compact["stories"][:-1]
+            if not compact["stories"]:
+                break
+        else:
+            longest["links"].pop()
+    return compact

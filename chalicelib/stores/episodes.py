@@ -69,6 +69,10 @@ EPISODE_FIELDS = (
     "error",
     "cause",
     "failed_state",
+    "title",
+    "show_notes",
+    "audio_bytes",
+    "completed_at",
     "outcome",
 )
 
@@ -99,6 +103,12 @@ class Episode:
     request_fingerprint: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    # Set when it completes: what its feed item shows. show_notes is JSON text
+    # ({"summary", "stories": [{"title", "turn", "links"}]}); audio_bytes the MP3's length.
+    title: str | None = None
+    show_notes: str | None = None
+    audio_bytes: int | None = None
+    completed_at: str | None = None
 
     @property
     def window(self) -> Window:
@@ -198,6 +208,10 @@ class EpisodeStore(Protocol):
 
     def episodes_in_flight(self, podcast_id: str) -> int:
         """How many of the podcast's episodes are pending, content_collected or processing."""
+
+    def completed_episodes(self, podcast_id: str, *, limit: int) -> list[Episode]:
+        """The podcast's completed episodes, newest completion first (``completed_at``, then
+        ``id``, descending), at most ``limit``: what its feed lists."""
 
     def last_completed_end(self, podcast_id: str) -> str | None:
         """The latest ``window_end`` of the podcast's completed episodes: where the next

@@ -89,10 +89,12 @@ def check_fields(fields: dict) -> None:
 def episode_from_row(row: dict) -> Episode:
     values = {name: row.get(name) for name in EPISODE_COLUMNS}
     values["id"] = str(values["id"])
-    for name in ("window_start", "window_end", "created_at", "updated_at"):
+    for name in ("window_start", "window_end", "created_at", "updated_at", "completed_at"):
         values[name] = utc_iso(values[name])
     if values["duration_seconds"] is not None:
         values["duration_seconds"] = float(values["duration_seconds"])
+    if values["audio_bytes"] is not None:
+        values["audio_bytes"] = int(values["audio_bytes"])
     return Episode(**values)
 
 

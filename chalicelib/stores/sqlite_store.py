@@ -205,6 +205,15 @@ _IN_FLIGHT = "({})".format(", ".join(f"'{status}'" for status in IN_FLIGHT))
 # from SCHEMA and to one made by an older podcasto (~/.podcasto/podcasto.db) alike, so each
 # is declared once. CREATE TABLE IF NOT EXISTS alone would leave an old file without them.
 _ADDED_COLUMNS = {
+    "episodes": {
+        "title": "TEXT",
+        "show_notes": "TEXT CHECK (show_notes IS NULL OR json_valid(show_notes))",
+        "audio_bytes": "INTEGER CHECK (audio_bytes IS NULL OR audio_bytes > 0)",
+        "completed_at": "TEXT",  # %Y-%m-%dT%H:%M:%S.%fZ, so text order is time order
+        "outcome": "TEXT CHECK (outcome IS NULL OR outcome IN ({}))".format(
+            ", ".join(f"'{name}'" for name in OUTCOMES)),
+        "request_fingerprint": "TEXT",
+    },
     "podcasts": {
         "speech_provider": "TEXT CHECK (speech_provider IS NULL OR speech_provider IN ({}))".format(
             ", ".join(f"'{name}'" for name in SPEECH_PROVIDERS)),
@@ -220,11 +229,6 @@ _ADDED_COLUMNS = {
         "archived_at": "TEXT",
         "version": "INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1)",
     },
-    "episodes": {
-        "outcome": "TEXT CHECK (outcome IS NULL OR outcome IN ({}))".format(
-            ", ".join(f"'{name}'" for name in OUTCOMES)),
-        "request_fingerprint": "TEXT",
-    },
 }
 
 # Made after the columns exist (older files get them first). The podcast rules are the Python
@@ -235,6 +239,8 @@ BEGIN IMMEDIATE;
 CREATE INDEX IF NOT EXISTS podcasts_due ON podcasts (next_run_at)
     WHERE next_run_at IS NOT NULL AND paused = 0 AND archived_at IS NULL;
 CREATE INDEX IF NOT EXISTS episodes_podcast_created ON episodes (podcast_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS episodes_podcast_completed ON episodes (podcast_id, completed_at DESC, id DESC)
+    WHERE status = 'completed';
 DROP TRIGGER IF EXISTS podcasts_valid_insert;
 DROP TRIGGER IF EXISTS podcasts_valid_update;
 CREATE TRIGGER podcasts_valid_insert BEFORE INSERT ON podcasts
@@ -703,6 +709,16 @@ class SqliteEpisodeStore:
                 conn, f"SELECT count(*) AS n FROM episodes WHERE podcast_id = ? AND status IN {_IN_FLIGHT}",
                 (podcast_id,))
         return rows[0]["n"]
+
+    def completed_episodes(self, podcast_id: str, *, limit: int) -> list[Episode]:
+        with self._connection() as conn:
+            rows = self._query(
+                conn,
+                """SELECT * FROM episodes WHERE podcast_id = ? AND status = 'completed'
+                   ORDER BY completed_at DESC, id DESC LIMIT ?""",
+                (podcast_id, limit),
+            )
+        return [episode_from_row(row) for row in rows]
 
     def last_completed_end(self, podcast_id: str) -> str | None:
         with self._connection() as conn:

@@ -432,6 +432,14 @@ class SupabaseEpisodeStore:
         )
         return len(rows)
 
+    def completed_episodes(self, podcast_id: str, *, limit: int) -> list[Episode]:
+        rows = self._run(
+            self._table("episodes").select("*").eq("podcast_id", podcast_id).eq("status", COMPLETED)
+            .order("completed_at", desc=True).order("id", desc=True).limit(limit),
+            "list completed episodes",
+        )
+        return [episode_from_row(row) for row in rows]
+
     def last_completed_end(self, podcast_id: str) -> str | None:
         rows = self._run(
             self._table("episodes").select("window_end").eq("podcast_id", podcast_id)

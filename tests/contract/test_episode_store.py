@@ -1,6 +1,7 @@
 """The episode-store contract, run against every implementation (see conftest.py)."""
 from __future__ import annotations
 
+import json
 import threading
 from datetime import datetime, timezone
 
@@ -657,3 +658,44 @@ def test_an_episode_keeps_the_fingerprint_of_the_request_that_used_its_idempoten
     assert first.request_fingerprint == "a" * 64
     assert (again.id, created, again.request_fingerprint) == (first.id, False, "a" * 64)
     assert harness.store.get_episode(first.id).request_fingerprint == "a" * 64
+
+
+# --- publishing ----------------------------------------------------------------------------------
+def _complete(harness, podcast, at: str, *, title="Episode", notes='{"summary": "s", "stories": []}'):
+    episode, _ = harness.store.create_episode(podcast_id=podcast.id, language="en", format="dialogue",
+                                              window=WINDOW)
+    harness.store.claim(episode.id, "exec-1")
+    harness.store.transition(episode.id, expected=PENDING, to=CONTENT_COLLECTED, execution_id="exec-1")
+    harness.store.transition(episode.id, expected=CONTENT_COLLECTED, to=PROCESSING, execution_id="exec-1")
+    return harness.store.transition(
+        episode.id, expected=PROCESSING, to=COMPLETED, execution_id="exec-1", title=title, show_notes=notes,
+        audio_bytes=3_000_000_000, completed_at=at, audio_key="a", duration_seconds=1.5)
+
+
+def test_completion_keeps_the_feed_items_title_notes_length_and_time(harness):
+    podcast = harness.new_podcast()
+    notes = '{"summary": "שלום & <b>", "stories": [{"title": "t", "turn": 1, "links": ["https://t.me/x/1"]}]}'
+    done = _complete(harness, podcast, "2026-12-02T07:00:00.250000Z", title="כותרת <script>", notes=notes)
+    again = harness.store.get_episode(done.id)
+    assert (again.title, again.audio_bytes) == ("כותרת <script>", 3_000_000_000)  # over 32 bits
+    assert json.loads(again.show_notes) == json.loads(notes)
+    assert again.completed_at == "2026-12-02T07:00:00.250000Z"
+
+
+def test_completed_episodes_lists_only_completed_ones_newest_completion_first(harness):
+    podcast, other = harness.new_podcast(), harness.new_podcast()
+    older = _complete(harness, podcast, "2026-12-01T07:00:00.000000Z")
+    newer = _complete(harness, podcast, "2026-12-02T07:00:00.000000Z")
+    _complete(harness, other, "2026-12-03T07:00:00.000000Z")
+    episode_in(harness, PROCESSING)  # of another podcast, in flight
+    harness.store.create_episode(podcast_id=podcast.id, language="en", format="dialogue", window=WINDOW)
+
+    assert [e.id for e in harness.store.completed_episodes(podcast.id, limit=10)] == [newer.id, older.id]
+    assert [e.id for e in harness.store.completed_episodes(podcast.id, limit=1)] == [newer.id]
+    assert harness.store.completed_episodes("pod-none", limit=10) == []
+
+
+def test_the_database_refuses_show_notes_that_are_not_json(harness):
+    episode = episode_in(harness, PROCESSING)
+    with pytest.raises(harness.refused):
+        harness.raw_update(episode.id, {"show_notes": "{not json"})

@@ -49,7 +49,7 @@ def deploy(project: Path, **env) -> tuple[subprocess.CompletedProcess, list[str]
 
 
 def test_checks_the_secrets_then_packages_and_deploys_the_stage_stack(project):
-    result, calls = deploy(project, TELEGRAM_API_ID="12345")
+    result, calls = deploy(project, TELEGRAM_API_ID="12345", PUBLIC_BASE_URL="https://podcasts.example.com")
     assert result.returncode == 0, result.stderr
     assert calls[0].startswith("ssm get-parameters --names /podcasto/dev/SUPABASE_KEY /podcasto/dev/PODCASTO_API_KEY")
     assert calls[1].startswith("cloudformation package") and "--s3-bucket my-artifacts" in calls[1]
@@ -57,6 +57,7 @@ def test_checks_the_secrets_then_packages_and_deploys_the_stage_stack(project):
     assert deploy_call.startswith("cloudformation deploy") and "--stack-name podcasto-dev" in deploy_call
     assert "CAPABILITY_IAM CAPABILITY_AUTO_EXPAND" in deploy_call
     assert "SupabaseUrl=https://ref.supabase.co" in deploy_call and "TelegramApiId=12345" in deploy_call
+    assert "PublicBaseUrl=https://podcasts.example.com" in deploy_call  # feeds name the custom domain
 
 
 def test_a_missing_secret_stops_before_anything_is_uploaded(project):

@@ -5,6 +5,7 @@ import importlib.util
 import json
 import os
 import subprocess
+import re
 import sys
 import zipfile
 
@@ -12,7 +13,7 @@ from podcasto_deploy import sandbox
 
 # Modules each function may load when the Lambda runtime imports app.py (the API's cold start).
 HEAVY = ("telethon", "supabase", "postgrest", "google.genai", "lameenc", "mutagen", "chalicelib.audio",
-         "chalicelib.sources.telethon_source", "chalicelib.script")
+         "chalicelib.sources.telethon_source", "chalicelib.script", "PIL", "bidi", "chalicelib.feed")
 
 
 
@@ -68,6 +69,11 @@ import chalicelib.stores.supabase_store, chalicelib.sources.telethon_source
 import chalicelib.audio.polly, chalicelib.audio.gemini_tts, chalicelib.script.gemini, chalicelib.script.bedrock
 import supabase, telethon, google.genai, lameenc, mutagen.mp3, num2words, pythonjsonlogger.json
 import cryptography.hazmat.bindings._rust, pydantic_core
+import google.auth.crypt._python_rsa  # the ASN.1 modules the bundle keeps of pyasn1-modules
+# Publishing: a Hebrew title card drawn and checked with the zip's own Pillow, libraries and font.
+import chalicelib.steps.publish
+from chalicelib.feed.cover import check_cover, title_card
+report["card"] = check_cover(title_card("טק בקצרה 2026", "he", size=1400))
 report["files"] = {name: getattr(m, "__file__", None) for name, m in list(sys.modules.items())}
 report["loaders"] = {name: type(getattr(m, "__loader__", None)).__name__ for name, m in list(sys.modules.items())}
 print(json.dumps(report))
@@ -83,6 +89,8 @@ def test_every_function_imports_from_the_zip_alone_and_the_api_loads_nothing_hea
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["api_status"] == 401
+    assert report["card"] == ["jpg", "image/jpeg"]
+    assert report["files"]["PIL"].startswith(str(task))
     for phase in ("after_import_app", "after_api_call"):
         loaded = [m for m in report[phase] if any(m == h or m.startswith(h + ".") for h in HEAVY)]
         assert not loaded, f"the API function loads {loaded} ({phase})"
@@ -97,3 +105,34 @@ def test_the_admin_page_ships_beside_the_code_that_serves_it(packaged):
     shipped = packaged.extracted / "chalicelib" / "admin_page"
     for name in admin_page.ASSETS:
         assert (shipped / name).read_bytes() == (admin_page.HERE / name).read_bytes(), name
+
+
+def test_every_binary_package_is_a_manylinux_wheel_the_lambda_runtime_can_load(packaged):
+    """The python3.11 runtime is Amazon Linux 2, glibc 2.26: a wheel tagged for a newer glibc,
+    or one Chalice built from source on this machine (``linux_x86_64``, linked against this
+    machine's libraries), would fail to import on Lambda."""
+    tags = {}
+    for wheel in packaged.extracted.glob("*.dist-info/WHEEL"):
+        tags[wheel.parent.name] = [line.split(":", 1)[1].strip() for line in wheel.read_text().splitlines()
+                                   if line.startswith("Tag:")]
+    assert tags
+    legacy = {"manylinux1_x86_64": (2, 5), "manylinux2010_x86_64": (2, 12), "manylinux2014_x86_64": (2, 17)}
+
+    def loadable(tag: str) -> bool:
+        platform = tag.split("-")[-1]
+        if platform == "any":
+            return True
+        glibc = re.match(r"manylinux_(\d+)_(\d+)_x86_64$", platform)
+        version = (int(glibc[1]), int(glibc[2])) if glibc else legacy.get(platform)
+        return version is not None and version <= (2, 26)
+
+    for dist, found in tags.items():  # a wheel tagged for several platforms needs one that fits
+        assert any(loadable(tag) for tag in found), (dist, found)
+
+
+def test_cover_art_ships_with_its_libraries_font_and_licence(packaged):
+    names = set(zipfile.ZipFile(packaged.zip_path).namelist())
+    assert "chalicelib/feed/fonts/PodcastoCard-Bold.ttf" in names
+    assert "chalicelib/feed/fonts/LICENSE-DejaVu.txt" in names
+    libraries = {n.split("/")[-1].split("-")[0] for n in names if n.startswith("pillow.libs/")}
+    assert {"libjpeg", "libpng16", "libfreetype"} <= libraries  # Pillow's own, not the runtime's

@@ -35,6 +35,7 @@ SECRETS_NEEDED = {
     "SynthesizeSegment": {"GEMINI_API_KEY"},  # the Map hands it the provider: no store read
     "StitchAudio": set(),
     "MarkCompleted": {"SUPABASE_KEY"},
+    "PublishFeed": {"SUPABASE_KEY"},
     "MarkSkipped": {"SUPABASE_KEY"},
     "MarkFailed": {"SUPABASE_KEY"},
     "ReconcileExecution": {"SUPABASE_KEY"},
@@ -338,3 +339,47 @@ def test_a_task_state_naming_a_function_the_app_lacks_is_refused():
     asl["States"]["WaitForContent"]["Resource"] = "${WaitForContentTwiceArn}"
     with pytest.raises(ValueError, match="WaitForContentTwice"):
         merge_template(asl, stage="dev", functions=app_functions())
+
+
+def _s3_wildcard(pattern: str) -> re.Pattern:
+    """An S3 resource pattern as IAM matches it: ``*`` any characters, "/" included."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + r"\Z")
+
+
+EPISODE = "podcasts/demo/0b5e2f8c-3d0e-4f7a-9a51-2c9e1d7f4a10"
+PUBLISHED = ["podcasts/demo/feed.xml", "podcasts/demo/cover.jpg", "podcasts/demo/cover.png",
+             "podcasts/demo/art/card-0123456789ab.jpg", f"{EPISODE}/audio/podcast.mp3",
+             f"{EPISODE}/audio/captions.vtt", f"{EPISODE}/audio/transcript.json", f"{EPISODE}/audio/chapters.json"]
+PRIVATE = [f"{EPISODE}/content.json", f"{EPISODE}/script.json", f"{EPISODE}/segments/ab12cd.wav",
+           f"{EPISODE}/audio/transcript.txt", f"{EPISODE}/media/cover-12.jpg", f"{EPISODE}/media/art-7.jpg",
+           f"{EPISODE}/media/title_card_1a2b3c4d-9.jpg", "podcasts/demo/feed.xml.bak", "other/feed.xml"]
+
+
+def test_the_cdn_reads_the_private_bucket_through_origin_access_control_with_range_requests(packaged):
+    resources = packaged.template["Resources"]
+    config = resources["PublicFiles"]["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
+    assert origin["DomainName"] == {"Fn::GetAtt": ["ContentBucket", "RegionalDomainName"]}
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["PublicFilesAccess", "Id"]}
+    access = resources["PublicFilesAccess"]["Properties"]["OriginAccessControlConfig"]
+    assert (access["OriginAccessControlOriginType"], access["SigningBehavior"]) == ("s3", "always")
+    behaviour = config["DefaultCacheBehavior"]
+    # Reads only; CloudFront forwards Range to S3, which answers 206 (no header policy needed).
+    assert behaviour["AllowedMethods"] == ["GET", "HEAD"] and behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert packaged.template["Outputs"]["PublicFilesUrl"]["Value"] == {"Fn::Sub": "https://${PublicFiles.DomainName}"}
+    publish_env = resources["PublishFeed"]["Properties"]["Environment"]["Variables"]["PUBLIC_BASE_URL"]
+    assert publish_env["Fn::If"][0] == "HasPublicBaseUrl"
+
+
+def test_the_bucket_policy_lets_only_this_distribution_read_only_the_published_files(packaged):
+    (statement,) = packaged.template["Resources"]["ContentBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Action"] == "s3:GetObject"
+    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert resource_text(statement["Condition"]["StringEquals"]["AWS:SourceArn"]) == \
+        "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${PublicFiles}"
+    prefix = "arn:${AWS::Partition}:s3:::${ContentBucket}/"
+    patterns = [_s3_wildcard(resource_text(r).removeprefix(prefix)) for r in statement["Resource"]]
+    for key in PUBLISHED:
+        assert any(p.match(key) for p in patterns), key
+    for key in PRIVATE:  # bundles, scripts, segments, photos (whatever their channel is called)
+        assert not any(p.match(key) for p in patterns), key

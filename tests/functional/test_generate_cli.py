@@ -41,6 +41,29 @@ def test_demo_leaves_a_playable_mp3_as_long_as_episode_json_says(tmp_path):
     assert (out / "podcast.mp3").read_bytes()[:3] == b"ID3"
     assert episode["states"][-1] == "EpisodeCompleted"
     assert "podcasto: completed" in result.stdout
+    assert_feed_beside_the_audio(out, episode)
+
+
+def assert_feed_beside_the_audio(out, episode):
+    """OUT/feed.xml names the files beside it: its URLs end in their names, and they are there."""
+    import io
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
+
+    import podcastparser
+
+    assert episode["feed_path"] == "feed.xml"
+    feed = podcastparser.parse((out / "feed.xml").as_uri(), io.BytesIO((out / "feed.xml").read_bytes()))
+    (item,) = feed["episodes"]
+    assert item["guid"] == episode["episode_id"] and item["total_time"] == round(episode["duration_seconds"])
+    urls = {"podcast.mp3": item["enclosures"][0]["url"], "captions.vtt": item["transcript_url"],
+            "chapters.json": item["chapters_json_url"], "cover.jpg": feed["cover_url"]}
+    for name, url in urls.items():
+        assert url.startswith("file://") and url.endswith("/" + name), url
+        assert url2pathname(urlparse(url).path) == str(out / name) and (out / name).stat().st_size > 0
+    assert item["enclosures"][0]["file_size"] == (out / "podcast.mp3").stat().st_size
+    chapters = json.loads((out / "chapters.json").read_text())["chapters"]
+    assert len(chapters) > 1 and chapters[-1]["startTime"] < episode["duration_seconds"]
 
 
 def test_generate_leaves_a_playable_mp3_and_a_truthful_episode_json(tmp_path, small_export):

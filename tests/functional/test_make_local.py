@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import boto3
@@ -76,6 +77,21 @@ def wait_for_status(base: str, episode_id: str, timeout: float = 90) -> dict:
     raise AssertionError(f"episode {episode_id} did not finish")
 
 
+def wait_for_feed(url: str, episode_id: str, timeout: float = 30) -> bytes:
+    """The feed once it lists the episode: PublishFeed runs after the episode is completed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                feed = response.read()
+            if episode_id.encode() in feed:
+                return feed
+        except urllib.error.HTTPError as error:
+            assert error.code == 404  # not published yet
+        time.sleep(0.2)
+    raise AssertionError(f"{url} never listed episode {episode_id}")
+
+
 def test_startup_prints_both_addresses_and_the_admin_page(local):
     text = local["log"].read_text()
     assert local["api"] in text and local["sfn"] in text
@@ -96,6 +112,16 @@ def test_episode_through_http_on_make_local(local):
     assert episode["status"] == "completed", episode
     with urllib.request.urlopen(episode["audio_url"], timeout=10) as audio:
         assert audio.read(3) == b"ID3"
+
+    # The feed URL make local printed, as a podcast app on this machine fetches it: whole, and
+    # by byte ranges (206 with exactly those bytes).
+    feed_url = f"{local['sfn']}/podcasto-local/podcasts/demo/feed.xml"
+    assert f"podcasto feeds:    {local['sfn']}/podcasto-local/podcasts/<podcast_id>/feed.xml" in local["log"].read_text()
+    feed = wait_for_feed(feed_url, started["episode_id"])
+    ranged = urllib.request.Request(feed_url, headers={"Range": "bytes=100-163"})
+    with urllib.request.urlopen(ranged, timeout=10) as response:
+        assert response.status == 206 and response.read() == feed[100:164]
+        assert response.headers["Content-Range"] == f"bytes 100-163/{len(feed)}"
 
 
 def test_execution_started_with_boto3_on_the_local_step_functions_port(local):

@@ -25,6 +25,7 @@ HAPPY_STATES = [
     "SynthesizeSegment",  # one per segment, in parallel: repeats collapsed by top_level()
     "StitchAudio",
     "MarkCompleted",
+    "PublishFeed",
     "EpisodeCompleted",
 ]
 

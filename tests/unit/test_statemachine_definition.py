@@ -22,7 +22,7 @@ def test_states_in_the_documented_order():
     assert order == [
         "IsolateInput", "ValidateEpisode", "ContentAlreadyCollected", "CollectContent", "WaitForContent",
         "MarkContentCollected", "MarkProcessing", "WriteScript", "SynthesizeSegments",
-        "StitchAudio", "MarkCompleted", "EpisodeCompleted",
+        "StitchAudio", "MarkCompleted", "PublishFeed", "EpisodeCompleted",
     ]
 
 
@@ -38,6 +38,8 @@ def test_every_task_but_mark_failed_catches_everything_into_mark_failed_under_it
     for name, state in {**TASKS, "SynthesizeSegments": MAP}.items():
         if name == "MarkFailed":
             assert "Catch" not in state
+            continue
+        if name == "PublishFeed":  # after MarkCompleted: see test_publish_feed_follows_mark_completed...
             continue
         assert state["Catch"][-1] == {
             "ErrorEquals": ["States.ALL"], "ResultPath": f"$.failures.{name}", "Next": "MarkFailed"}
@@ -55,6 +57,18 @@ def test_nothing_new_is_caught_into_mark_skipped_and_ends_the_execution_succeede
     assert skip["Next"] == "EpisodeSkipped" and STATES["EpisodeSkipped"]["Type"] == "Succeed"
     retried = {e for r in skip["Retry"] for e in r["ErrorEquals"]}
     assert "NoContent" not in retried and "StoreUnavailable" in retried
+
+
+def test_publish_feed_follows_mark_completed_and_a_feed_failure_never_fails_the_episode():
+    assert TASKS["MarkCompleted"]["Next"] == "PublishFeed"
+    publish = TASKS["PublishFeed"]
+    assert publish["Next"] == "EpisodeCompleted" and STATES["EpisodeCompleted"] == {"Type": "Succeed"}
+    # Retried like every transient step (FeedOutdated: episodes kept completing while it rendered),
+    # then caught into the success state: the episode is completed, its audio kept.
+    retried = {e for r in publish["Retry"] for e in r["ErrorEquals"]}
+    assert {"FeedOutdated", "ObjectStoreUnavailable", "StoreUnavailable"} <= retried
+    assert publish["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.feed_error", "Next": "EpisodeCompleted"}]
 
 
 def test_transient_errors_retried_with_jittered_backoff_and_invalid_input_never():

@@ -14,6 +14,7 @@ from botocore.stub import ANY, Stubber
 from chalicelib.errors import ConfigurationError, ScriptRejected, SpeechThrottled
 from chalicelib.script.base import Host
 from chalicelib.script.bedrock import BedrockScriptWriter
+from tests.doubles import LLM_NOTES
 
 MODEL_ID = "us.anthropic.claude-sonnet-4-20250514-v1:0"
 
@@ -42,7 +43,7 @@ def _converse(text: str, stop_reason: str = "end_turn") -> dict:
 
 
 def _turns(turns, *, fence=False) -> str:
-    text = json.dumps({"turns": turns}, ensure_ascii=False)
+    text = json.dumps({**LLM_NOTES, "turns": turns}, ensure_ascii=False)
     return f"```json\n{text}\n```" if fence else text
 
 

@@ -13,6 +13,7 @@ import pytest
 from chalicelib.errors import ConfigurationError, ScriptRejected, SpeechThrottled
 from chalicelib.script.base import Host
 from chalicelib.script.gemini import GeminiScriptWriter
+from tests.doubles import LLM_NOTES
 
 API_KEY = "AIzaSyTEST-not-a-real-key-0123456789"
 MODEL = "gemini-2.5-flash"
@@ -55,7 +56,7 @@ class Gemini:
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
 
     def answer_turns(self, turns, *, fence=False, finish="STOP"):
-        text = json.dumps({"turns": turns}, ensure_ascii=False)
+        text = json.dumps({**LLM_NOTES, "turns": turns}, ensure_ascii=False)
         self.replies.append((200, _generated(f"```json\n{text}\n```" if fence else text, finish)))
 
 

@@ -6,6 +6,7 @@ import pytest
 from chalicelib.errors import InvalidInput, NoContent, ScriptRejected
 from chalicelib.script.base import Host, Speaker
 from chalicelib.script.llm_prompt import build_prompt, cast, parse_script, target_words
+from tests.doubles import LLM_NOTES
 
 DIALOGUE = [Speaker("Alex", "host", "host_a"), Speaker("Maya", "expert", "host_b")]
 
@@ -33,7 +34,7 @@ BUNDLE = {
 
 
 def _answer(turns, fence=False):
-    text = json.dumps({"turns": turns}, ensure_ascii=False)
+    text = json.dumps({**LLM_NOTES, "turns": turns}, ensure_ascii=False)
     return f"```json\n{text}\n```" if fence else text
 
 
@@ -47,7 +48,9 @@ def test_prompt_carries_every_message_with_its_id_media_in_words_and_links_as_si
         assert f"[message {id}]" in prompt.user
     assert "Python 3.14 is out with a free-threaded build." in prompt.user
     assert "Links to: python" in prompt.user
-    assert "https://" not in prompt.user
+    # URLs only on the Sources lines, which the show notes copy (the script names sites).
+    assert all(line.startswith("Sources: ") for line in prompt.user.splitlines() if "https://" in line)
+    assert "Sources: https://www.python.org/downloads/release/python-3140/" in prompt.user
     assert "A photo was shared." in prompt.user
     assert "Which topic?" in prompt.user and "forwarded from Dev Meetups" in prompt.user
     assert "1200 views" in prompt.user
@@ -58,7 +61,9 @@ def test_dialogue_prompt_names_both_hosts_language_and_the_json_contract():
     prompt = build_prompt(BUNDLE, title="Tech Weekly", language="en", speakers=DIALOGUE)
     assert '"Alex" (host)' in prompt.system and '"Maya" (expert)' in prompt.system
     assert "the hosts speak English" in prompt.system
-    assert '{"turns": [{"speaker": "<name>", "text": "<what is said>", "message_ids": [<ids>]}]}' in prompt.system
+    assert '"turns": [{"speaker": "<name>", "text": "<what is said>", "message_ids": [<ids>]}]}' in prompt.system
+    assert '"chapters": [{"title": "<story title>", "turn": <index>, "message_ids": [<ids>], "links": ["<url>"]}]' \
+        in prompt.system
     assert "Length follows the content" in prompt.system
 
 

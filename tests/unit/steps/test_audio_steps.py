@@ -272,7 +272,11 @@ def test_each_step_answers_exactly_what_the_next_state_reads_and_stores_each_obj
     assert result == {
         "audio_key": "podcasts/p/e/audio/podcast.mp3", "transcript_key": "podcasts/p/e/audio/transcript.txt",
         "captions_key": "podcasts/p/e/audio/captions.vtt", "duration_seconds": round(result["duration_seconds"], 3),
-        "segments": 3}
+        "segments": 3, "chapters_key": "podcasts/p/e/audio/chapters.json",
+        "audio_bytes": len(objects.data["podcasts/p/e/audio/podcast.mp3"]),
+        # The script document of this test has no notes: the title falls back to podcast and date.
+        "show_notes": {"stories": [], "summary": ""}, "title": result["title"]}
+    assert result["title"].startswith("Tones — ")
     assert {key: objects.types[key] for key in objects.types if "/segments/" not in key or key.endswith("0.wav")} == {
         "podcasts/p/e/script.json": "application/json",
         "podcasts/p/e/segments/0.wav": "audio/wav",
@@ -280,6 +284,7 @@ def test_each_step_answers_exactly_what_the_next_state_reads_and_stores_each_obj
         "podcasts/p/e/audio/transcript.txt": "text/plain; charset=utf-8",
         "podcasts/p/e/audio/transcript.json": "application/json; charset=utf-8",
         "podcasts/p/e/audio/captions.vtt": "text/vtt; charset=utf-8",
+        "podcasts/p/e/audio/chapters.json": "application/json+chapters; charset=utf-8",
     }
 
 
@@ -294,3 +299,41 @@ def test_hebrew_transcripts_and_captions_are_stored_as_utf8_text():
     assert "<v דנה>".encode("utf-8") in objects.data[result["captions_key"]]
     assert "שלום".encode("utf-8") in objects.data["podcasts/p/e/audio/transcript.json"]
 
+def test_chapters_start_where_each_storys_turn_starts_in_the_stitched_audio():
+    objects = MemoryObjects()
+    document = script_document(objects, TEXTS)
+    document.update(episode_title="Tones and loudness", notes={"summary": "Two tones.", "stories": [
+        {"title": "The quiet one", "turn": 0, "message_ids": [1], "links": ["https://t.me/tones/1"]},
+        {"title": "The loud one", "turn": 1, "message_ids": [3], "links": []}]})
+    objects.put("podcasts/p/e/script.json", json.dumps(document).encode(), content_type="application/json")
+    synthesize_all(objects, ToneSpeech(), 3)
+
+    result = stitch_audio({"script_key": "podcasts/p/e/script.json"}, objects=objects)
+
+    chapters = json.loads(objects.data[result["chapters_key"]])
+    starts = [start for start, _ in _vtt_times(objects.data[result["captions_key"]].decode())]
+    # Turn 1 starts with the third segment: after both segments of turn 0 and their pauses.
+    assert chapters == {"version": "1.2.0", "chapters": [
+        {"startTime": 0.0, "title": "The quiet one", "url": "https://t.me/tones/1"},
+        {"startTime": pytest.approx(starts[2], abs=0.0015), "title": "The loud one"}]}
+    assert objects.types[result["chapters_key"]].startswith("application/json+chapters")
+    assert result["title"] == "Tones and loudness"
+    assert result["audio_bytes"] == len(objects.data[result["audio_key"]])
+    assert result["show_notes"] == {"summary": "Two tones.", "stories": [
+        {"title": "The quiet one", "turn": 0, "links": ["https://t.me/tones/1"]},
+        {"title": "The loud one", "turn": 1, "links": []}]}
+    transcript = json.loads(objects.data["podcasts/p/e/audio/transcript.json"])
+    assert [s["startTime"] for s in transcript["segments"]] == [pytest.approx(s, abs=0.0015) for s in starts]
+
+
+def test_show_notes_too_large_for_the_state_lose_links_then_stories_never_the_summary():
+    from chalicelib.steps.stitch import compact_notes
+
+    stories = [{"title": f"Story {n}", "turn": n, "message_ids": list(range(50)),
+                "links": [f"https://example.com/{n}/{'x' * 300}/{k}" for k in range(10)]} for n in range(50)]
+    compact = compact_notes({"summary": "Summary.", "stories": stories}, limit=20_000)
+    assert len(json.dumps(compact).encode()) <= 20_000
+    assert compact["summary"] == "Summary." and len(compact["stories"]) == 50
+    assert all("message_ids" not in s for s in compact["stories"])
+    assert compact_notes({"summary": "S", "stories": stories[:1]}) == {
+        "summary": "S", "stories": [{"title": "Story 0", "turn": 0, "links": stories[0]["links"]}]}

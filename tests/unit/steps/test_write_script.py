@@ -9,7 +9,7 @@ import pytest
 from chalicelib.audio.base import SpeechPlan
 from chalicelib.domain import Window, segment_audio_key
 from chalicelib.errors import ContentNotReady, ScriptRejected
-from chalicelib.script.base import Host, Script, Speaker, Turn
+from chalicelib.script.base import Host, Script, Speaker, Story, Turn
 from chalicelib.steps.script import write_script
 from chalicelib.stores.episodes import Podcast
 from chalicelib.stores.sqlite_store import SqliteEpisodeStore
@@ -32,7 +32,9 @@ class FixedWriter:
         # Like the real writers, it says whether the window had enough material for the target:
         # two short messages do not, so only the target's upper bound applies.
         return Script(language=language, format=format, speakers=SPEAKERS, turns=list(self.turns),
-                      selection={"enough_material": self.enough_material, "chosen": [], "left_out": []})
+                      selection={"enough_material": self.enough_material, "chosen": [], "left_out": []},
+                      title="Release week", summary="A release and its contributors.",
+                      stories=[Story("Release 2.0", 0, (7,))])
 
 
 @pytest.fixture
@@ -182,7 +184,11 @@ def test_the_stored_document_is_everything_synthesis_and_stitching_read(tmp_path
         # What the writer chose and left out, and the length it aimed at (the default 20 minutes).
         "selection": {"chosen": [], "enough_material": False, "left_out": []},
         "target_seconds": 1200.0,
+        # The title and show notes the writer returned, for the feed.
+        "episode_title": document["episode_title"], "notes": document["notes"],
     }
+    assert document["episode_title"] == "Release week"
+    assert [s["title"] for s in document["notes"]["stories"]] == ["Release 2.0"]
     # The writer was asked for this podcast's episode, with the bundle that was stored.
     (asked,) = writer.asked
     assert asked["bundle"] == BUNDLE

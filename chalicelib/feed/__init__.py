@@ -1,0 +1,1 @@
+"""Publishing: the podcast feed and its cover art."""
