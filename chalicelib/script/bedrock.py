@@ -83,14 +83,16 @@ class BedrockScriptWriter:
         format: str,
         hosts: list[Host],
         target_seconds: float | None = None,
+        style: str | None = None,
     ) -> Script:
+        """``style``: the podcast's own house style, said after the deployment's SCRIPT_STYLE."""
         speakers = cast(hosts, language, format)
         target = target_seconds if target_seconds and target_seconds > 0 else DEFAULT_TARGET_SECONDS
         # The ranked, trimmed material, never the whole window (llm_prompt.choose_material).
         material, selection = choose_material(bundle, target_seconds=target, words_per_minute=self._wpm)
         prompt = build_prompt(
             material, title=title, language=language, speakers=speakers,
-            target_seconds=target, words_per_minute=self._wpm, style=self._style,
+            target_seconds=target, words_per_minute=self._wpm, style=" ".join(s for s in (self._style, style) if s) or None,
         )
         response = self._converse(prompt.system, prompt.user)
         script = parse_script(

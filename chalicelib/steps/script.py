@@ -86,6 +86,8 @@ def write_script(
         format=episode.format,
         hosts=[Host(h["name"], h.get("role", "host")) for h in podcast.hosts],
         target_seconds=target_seconds,
+        # The podcast's own house style, for the writers that take one (the LLM writers).
+        **({"style": podcast.script_style} if podcast.script_style and writer_takes_style(writer) else {}),
     )
     validate_script(script, bundle=bundle, target_seconds=target_seconds)
     validate_notes(script, bundle=bundle)
@@ -143,3 +145,10 @@ def speaker_voices(speakers, hosts: list[dict], provider: str) -> dict[str, str]
     (``podcast.hosts[].voices``), else the script's role for it."""
     chosen = {h["name"]: h.get("voices", {}).get(provider) for h in hosts}
     return {s.name: own_voice(chosen[s.name]) if chosen.get(s.name) else s.voice for s in speakers}
+
+
+def writer_takes_style(writer) -> bool:
+    """Whether the writer reads a house style (the LLM writers do; the offline one has none)."""
+    import inspect
+
+    return "style" in inspect.signature(writer.write).parameters

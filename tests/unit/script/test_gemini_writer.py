@@ -158,9 +158,9 @@ def _writer(gemini, *, model=MODEL, temperature=0.7, timeout_seconds=10.0):
 
 
 def _write(writer, *, language="en", format="dialogue", hosts=(Host("Alex", "host"), Host("Maya", "expert")),
-           target_seconds=None):
+           target_seconds=None, **extra):
     return writer.write(BUNDLE, title="Tech Weekly", language=language, format=format, hosts=list(hosts),
-                        target_seconds=target_seconds)
+                        target_seconds=target_seconds, **extra)
 
 
 def test_a_dialogue_comes_back_parsed_validated_and_speakable(gemini):
@@ -285,3 +285,12 @@ def test_the_house_style_and_the_output_cap_from_configuration_reach_the_api(gem
     assert "House style: End every episode by asking listeners a question." in system
     # The house style comes after the rules, so it cannot loosen them; the contract stays last.
     assert system.index("Be accurate") < system.index("House style") < system.index("Answer with one JSON")
+
+
+def test_a_podcasts_own_style_is_said_after_the_deployments(gemini):
+    gemini.answer_turns([{"speaker": "Alex", "text": "Hello.", "message_ids": [1]},
+                         {"speaker": "Maya", "text": "Hi.", "message_ids": [2]}])
+    writer = GeminiScriptWriter.from_settings(API_KEY, MODEL, base_url=gemini.url, style="Keep it light.")
+    _write(writer, style="Open with the weather in Haifa.")
+    system = gemini.requests[0]["body"]["systemInstruction"]["parts"][0]["text"]
+    assert "House style: Keep it light. Open with the weather in Haifa." in system

@@ -245,3 +245,22 @@ def test_a_podcasts_own_target_beats_the_setting(setup):
     writer = FixedWriter([Turn("Alex", "Release two point oh shipped.", (7,))])
     run(setup, writer, target_seconds=900)
     assert writer.asked[0]["target_seconds"] == 300
+
+
+def test_the_podcasts_script_style_reaches_a_writer_that_takes_one(setup):
+    from dataclasses import replace
+
+    episodes, _, _ = setup
+    episodes.put_podcast(replace(episodes.get_podcast("p"), script_style="Open with a joke."))
+
+    class StyledWriter(FixedWriter):
+        def write(self, bundle, *, title, language, format, hosts, target_seconds=None, style=None):
+            self.style = style
+            return super().write(bundle, title=title, language=language, format=format, hosts=hosts,
+                                 target_seconds=target_seconds)
+
+    writer = StyledWriter([Turn("Alex", "Release 2.0 shipped today.", (7,)), Turn("Maya", "Twelve helped.", (8,))])
+    run(setup, writer)
+    assert writer.style == "Open with a joke."
+    plain = FixedWriter([Turn("Alex", "Release 2.0 shipped today.", (7,)), Turn("Maya", "Twelve helped.", (8,))])
+    run(setup, plain)  # the offline writer takes no style: it is not handed one
