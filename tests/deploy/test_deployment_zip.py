@@ -17,8 +17,11 @@ HEAVY = ("telethon", "supabase", "postgrest", "google.genai", "lameenc", "mutage
 
 
 
-def test_the_zip_is_under_20_mb(packaged):
-    assert packaged.zip_path.stat().st_size <= 20 * 1000 * 1000
+def test_the_zip_is_under_21_mb(packaged):
+    # 18.3 MB before cover art; Pillow (the title card and upload checks, trimmed to JPEG/PNG and
+    # FreeType by podcasto_deploy.bundle) and python-bidi brought it to 20.03 MB. The budget is
+    # ours, not Lambda's (50 MB zipped): the next step past it is a layer, not a bigger zip.
+    assert packaged.zip_path.stat().st_size <= 21 * 1000 * 1000
 
 
 def test_nothing_dev_only_or_offline_is_shipped(packaged):
