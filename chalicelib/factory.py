@@ -22,6 +22,7 @@ class Services:
     def __init__(self, settings: Settings | None = None, **overrides):
         """``overrides`` replace a seam by attribute name (tests, the local engine)."""
         self.settings = settings or Settings()
+        self._overridden = set(overrides)
         for name, value in overrides.items():
             setattr(self, name, value)
 
@@ -76,9 +77,17 @@ class Services:
 
     @cached_property
     def execution_history(self):
+        """Read on every poll of GET /episodes/{id}: a slow or frozen Step Functions must cost a
+        poll a few seconds (its states then read ``null``), not botocore's 60 s per attempt
+        times its retries, so it gets a client of its own with short timeouts and one attempt."""
+        from botocore.config import Config
+
         from chalicelib.workflow import StepFunctionsHistory
 
-        return StepFunctionsHistory(self.sfn_client)
+        if "sfn_client" in self._overridden:  # a test's or the local engine's own client
+            return StepFunctionsHistory(self.sfn_client)
+        quick = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 1})
+        return StepFunctionsHistory(self._client("stepfunctions", "SFN_ENDPOINT_URL", config=quick))
 
     def audio_url(self, key: str) -> str:
         """Made on each read, so a stored episode never holds an expired link."""
