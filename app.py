@@ -37,7 +37,8 @@ def collect_content(event, context):
     from chalicelib.steps import collect
 
     svc = services()
-    # The store is built only if the episode reference lacks the window and podcast.
+    # The window and the podcast come with the episode reference; the store is asked only what
+    # completed episodes covered, and told what this bundle kept.
     return collect.collect_content(
         event, episodes=lambda: svc.episodes, objects=svc.objects, source_for=svc.source_for,
         bundle_limits=svc.bundle_limits, upload_photos=svc.settings.flag("UPLOAD_PHOTOS"),
@@ -166,6 +167,8 @@ def sweep_episodes(event):
     from chalicelib.steps import sweep
 
     return sweep.sweep_with(services())
+
+
 # --- the scheduler: episodes on each podcast's own schedule ------------------------------------
 # An EventBridge rule on AWS; `make local` runs the same function on its own timer, and
 # `python -m podcasto_local.cli tick --now ...` runs one tick at a given moment.
