@@ -38,7 +38,9 @@ demo: setup
 ##               [START=.. END=.. | DAYS_BACK=..]
 ##               or CHANNEL=<@name or t.me link[,...]> instead of EXPORT (live, needs Telegram credentials)
 GENERATE_USAGE := usage: make generate EXPORT=<result.json> | CHANNEL=<@name> OUT=<dir> [CHAT=..] [LANGUAGE=en|he] [FORMAT=dialogue|narrator] [START=.. END=.. | DAYS_BACK=..]
-GENERATE_CLI = $(PY) -m podcasto_local.cli generate $(if $(CHANNEL),--channel "$(CHANNEL)",--export "$(EXPORT)") --out "$(or $(OUT),out)" \
+# $(shell) runs before make exports anything (GNU make 4.3): the CLI gets MALLOC_ARENA_MAX here,
+# or a long episode's peak RSS grows by ~140 MB (bench/bench_big_export.py).
+GENERATE_CLI = MALLOC_ARENA_MAX=$(MALLOC_ARENA_MAX) $(PY) -m podcasto_local.cli generate $(if $(CHANNEL),--channel "$(CHANNEL)",--export "$(EXPORT)") --out "$(or $(OUT),out)" \
 	  $(if $(CHAT),--chat "$(CHAT)") $(if $(LANGUAGE),--language "$(LANGUAGE)") \
 	  $(if $(FORMAT),--format "$(FORMAT)") $(if $(START),--start-date "$(START)") \
 	  $(if $(END),--end-date "$(END)") $(if $(DAYS_BACK),--days-back "$(DAYS_BACK)")

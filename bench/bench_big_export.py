@@ -53,8 +53,8 @@ def main(messages: int = 83_805) -> None:
           f"({audio / DEFAULT_TARGET_SECONDS - 1:+.0%})")
     print(f"end to end: {wall:.1f} s, {audio / wall:.0f}x real time (target: at least 30x); "
           f"{cpu:.1f} s of CPU, {audio / cpu:.0f}x real time on CPU time")
-    print(f"peak RSS: {rss_mb:.0f} MB (target: at most 400 MB)")
-    states = re.findall(r"<- (\w+) \((\d+) ms", stdout)
+    print(f"peak RSS: {rss_mb:.1f} MB (target: at most 400 MB)")
+    states = re.findall(r"<- (\w+) \((\d+) ms", stdout + stderr)  # under make the CLI writes to stderr
     print("states: " + ", ".join(f"{name} {int(ms) / 1000:.1f} s" for name, ms in states))
 
 
