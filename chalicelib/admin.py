@@ -26,7 +26,6 @@ from chalicelib.errors import (
     InvalidInput,
     NotFound,
     PodcastoError,
-    PreconditionFailed,
     StatusConflict,
     TooManyRequests,
     WorkflowUnavailable,
@@ -35,7 +34,7 @@ from chalicelib.schedule import parse_schedule
 from chalicelib.steps.status import record_failure
 from chalicelib.stores.episodes import Episode, EpisodeStore, Podcast
 from chalicelib.stores.objects import ObjectStore
-from chalicelib.stores.rows import run_at
+from chalicelib.stores.rows import run_at, stale
 from chalicelib.workflow import ExecutionHistory, WorkflowStarter, execution_name
 
 _IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
@@ -92,7 +91,7 @@ class Admin:
         expected = _version(if_match)
         current = self._podcast(podcast_id)
         if expected is not None and expected != current.version:
-            raise _stale(current, expected)
+            raise stale(current, expected)
         changed = podcasts.apply_changes(current, body, allow_exports=self._allow_exports)
         changed = self._scheduled(changed, previous=current)
         # The version read above guards the write: an edit made in between is a 412, not lost.
@@ -120,7 +119,7 @@ class Admin:
         expected = _version(if_match)
         current = self._podcast(podcast_id)
         if expected is not None and expected != current.version:
-            raise _stale(current, expected)
+            raise stale(current, expected)
         extension, content_type = check_cover(body or b"")
         key = f"podcasts/{current.id}/cover.{extension}"
         if self._objects is None:
@@ -222,7 +221,7 @@ class Admin:
             request_fingerprint=fingerprint,
         )
         if created:
-            return 202, self._start(episode)
+            return 202, self._started_body(self._start(episode))
         # The same Idempotency-Key. Another request under it is refused, as the IETF draft and
         # Stripe do; an episode from before fingerprints were stored (None) matches any.
         if episode.request_fingerprint not in (None, fingerprint):
@@ -234,7 +233,7 @@ class Admin:
             # The first answer was a 503: this repeat is the retry the client was told to make.
             episode = self.episodes.retry(
                 episode.id, detail="the same Idempotency-Key again after the execution could not start")
-            return 202, self._start(episode)
+            return 202, self._started_body(self._start(episode))
         return 202, self._started_body(episode)  # the same episode, nothing new started
 
     def start_slot(self, podcast: Podcast, slot: datetime, episode_id: str) -> Episode:
@@ -250,8 +249,7 @@ class Admin:
             idempotency_key=f"schedule:{run_at(slot)}",
         )
         if episode.status == PENDING and episode.attempt_count == 1:
-            self._start(episode)
-            episode = self.episodes.get_episode(episode.id) or episode
+            episode = self._start(episode)
         return episode
 
     def episode(self, episode_id: str) -> tuple[int, dict]:
@@ -281,7 +279,7 @@ class Admin:
             )
         self._admit()
         episode = self.episodes.retry(episode.id, detail="retry requested through the admin API")
-        return 202, self._start(episode)
+        return 202, self._started_body(self._start(episode))
 
     # -- helpers ---------------------------------------------------------------------------
     def _admit(self) -> None:
@@ -321,9 +319,10 @@ class Admin:
             raise NotFound(f"episode_id {episode_id} does not exist")
         return episode
 
-    def _start(self, episode: Episode) -> dict:
-        """Bind the episode to its execution's ARN, then start it. If starting fails, the
-        episode is failed with the reason — never left pending with nothing running."""
+    def _start(self, episode: Episode) -> Episode:
+        """Bind the episode to its execution's ARN, then start it; returns the episode as it is
+        now. If starting fails, the episode is failed with the reason — never left pending with
+        nothing running."""
         starter = self._starter()
         name = execution_name(episode.id, episode.attempt_count)
         arn = starter.execution_arn(name)
@@ -339,7 +338,7 @@ class Admin:
                 cause=f"{NOT_STARTED}: {exc}", failed_state=None,
             )
             raise
-        return self._started_body(self.episodes.get_episode(episode.id) or episode)
+        return self.episodes.get_episode(episode.id) or episode
 
     def _started_body(self, episode: Episode) -> dict:
         return {
@@ -406,10 +405,6 @@ def _version(if_match: str | None) -> int | None:
     return int(match.group(1))
 
 
-def _stale(current: Podcast, expected: int) -> PreconditionFailed:
-    return PreconditionFailed(
-        f"podcast {current.id!r} changed since version {expected} (now version {current.version}): "
-        "read it again")
 
 
 def _flag(value: object, field: str) -> bool:

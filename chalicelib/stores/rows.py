@@ -10,14 +10,13 @@ from datetime import datetime, timezone
 from chalicelib.domain import (
     FORMATS,
     LANGUAGES,
-    SPEECH_PROVIDERS,
     STATUSES,
     is_legal_transition,
     validate_choice,
     validate_episode_id,
     validate_podcast_id,
 )
-from chalicelib.errors import InvalidInput, StatusConflict
+from chalicelib.errors import InvalidInput, PreconditionFailed, StatusConflict
 from chalicelib.stores.episodes import EPISODE_FIELDS, Episode, Podcast
 
 # Columns of ``episodes`` that become ``Episode`` attributes (the rest, e.g. ``status_detail``,
@@ -60,6 +59,13 @@ def check_podcast(podcast: Podcast) -> Podcast:
     from chalicelib.podcasts import validate_podcast
 
     return validate_podcast(podcast)
+
+
+def stale(podcast: Podcast, expected_version: int | None) -> PreconditionFailed:
+    """``podcast`` (as it is now) was written by someone else since ``expected_version``."""
+    return PreconditionFailed(
+        f"podcast {podcast.id!r} changed since version {expected_version} "
+        f"(now version {podcast.version}): read it again")
 
 
 def run_at(moment: datetime) -> str:

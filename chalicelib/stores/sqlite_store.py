@@ -47,7 +47,6 @@ from chalicelib.domain import (
 from chalicelib.errors import (
     AlreadyExists,
     NotFound,
-    PreconditionFailed,
     StatusConflict,
     StoreRejected,
     StoreUnavailable,
@@ -63,6 +62,7 @@ from chalicelib.stores.rows import (
     history_from_row,
     is_legal_move,
     run_at,
+    stale,
     utc_iso,
 )
 
@@ -496,9 +496,7 @@ class SqliteEpisodeStore:
             if found is None:
                 raise NotFound(f"podcast {podcast.id!r} does not exist")
             if not moved:
-                raise PreconditionFailed(
-                    f"podcast {podcast.id!r} changed since version {expected_version} "
-                    f"(now version {found.version}): read it again")
+                raise stale(found, expected_version)
             return found
 
     def set_archived(self, podcast_id: str, archived: bool) -> Podcast:

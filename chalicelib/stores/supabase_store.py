@@ -32,7 +32,6 @@ from chalicelib.errors import (
     AlreadyExists,
     ConfigurationError,
     NotFound,
-    PreconditionFailed,
     StatusConflict,
     StoreRejected,
     StoreUnavailable,
@@ -49,6 +48,7 @@ from chalicelib.stores.rows import (
     history_from_row,
     is_legal_move,
     run_at,
+    stale,
     utc_iso,
 )
 
@@ -237,9 +237,7 @@ class SupabaseEpisodeStore:
             raise NotFound(f"podcast {podcast.id!r} does not exist")
         if expected_version is None:
             raise StoreUnavailable(f"podcast {podcast.id!r} changed during the update; try again")
-        raise PreconditionFailed(
-            f"podcast {podcast.id!r} changed since version {expected_version} "
-            f"(now version {found.version}): read it again")
+        raise stale(found, expected_version)
 
     def set_archived(self, podcast_id: str, archived: bool) -> Podcast:
         for _ in range(3):  # the version is a compare-and-set; concurrent edits are rare

@@ -3,7 +3,6 @@
 Routes come from the app itself, so routes added later are held to the same rules."""
 from __future__ import annotations
 
-import json
 
 import pytest
 from chalice.test import Client
@@ -11,27 +10,14 @@ from openapi_schema_validator import OAS30Validator
 
 from app import app
 from chalicelib.admin_page import ROUTES as PAGE_ROUTES
-from tests.conftest import API_KEY, ROOT
+from tests.conftest import API_KEY
+from tests.functional.test_api_contract import SPEC, resolved
 
-SPEC = json.loads((ROOT / "docs" / "openapi.json").read_text())
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ROUTES = sorted((path, sorted(by_method)) for path, by_method in app.routes.items())
 SHARED = ("401", "403", "405", "415", "429", "500", "503")
 # The admin page's files need no key (they hold no secret) and call no dependency: no 401, no 503.
 PAGE_SHARED = tuple(s for s in SHARED if s not in ("401", "503"))
-
-
-def resolved(node):
-    if isinstance(node, dict):
-        if "$ref" in node:
-            target = SPEC
-            for part in node["$ref"].lstrip("#/").split("/"):
-                target = target[part]
-            return resolved(target)
-        return {k: resolved(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [resolved(v) for v in node]
-    return node
 
 
 def concrete(path: str) -> str:
