@@ -25,11 +25,14 @@ How it works (measured facts in DESIGN.md "Local engine"):
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import io
 import json
 import logging
 import os
 import re
+import sys
 import threading
 import time
 import traceback
@@ -84,6 +87,34 @@ def _answer_lambda_invoke(request, **_kwargs):
     payload = json.loads(request.body or b"{}") if request.body else {}
     status, headers, body = engine.invoke(name, payload)
     return AWSResponse(request.url, status, headers, _RawBody(body))
+
+
+def _load_moto_batch_lazily() -> None:
+    """Import ``moto.batch``'s backend only when something asks for it.
+
+    moto's ASL interpreter imports its AWS Batch integration, which imports ``moto.batch.utils``
+    for one enum; the package's ``__init__`` imports Batch's backend, which imports EC2's, which
+    loads moto's EC2 instance and region tables: 108 MB of RSS and 0.6 s on every engine start,
+    for a service integration ``statemachine.asl.json`` never uses. The package is registered
+    without running its ``__init__``; its submodules import as usual, and its one name
+    (``batch_backends``, asked for by moto's server if a Batch request ever comes) is imported
+    on first use, so nothing moto does changes. Patches moto internals (moto is pinned exactly
+    in requirements-dev.txt)."""
+    if "moto.batch" in sys.modules:
+        return
+    spec = importlib.util.find_spec("moto.batch")
+    if spec is None or spec.submodule_search_locations is None:
+        return
+    package = importlib.util.module_from_spec(spec)  # __path__ and all, __init__ not run
+
+    def __getattr__(name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(importlib.import_module("moto.batch.models"), name)
+
+    package.__getattr__ = __getattr__
+    sys.modules["moto.batch"] = package
+    sys.modules["moto"].batch = package  # as the import system binds a loaded submodule
 
 
 _handler_installed = False
@@ -273,6 +304,7 @@ class LocalEngine:
         # moto's interpreter logs every task failure with its whole parse tree; the execution
         # history already records the error and cause.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
+        _load_moto_batch_lazily()
         _install_lambda_dispatch()
         _reuse_lambda_clients()
         _parse_each_definition_once()

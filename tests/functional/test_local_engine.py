@@ -2,6 +2,10 @@
 server; every other boto3 client podcasto builds still goes to AWS (the engine is not mock_aws)."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import urlparse
 
 import boto3
@@ -10,6 +14,8 @@ import pytest
 from chalicelib.config import Settings
 from chalicelib.factory import Services
 from chalicelib.script.base import Host
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Sent(Exception):
@@ -68,3 +74,26 @@ def test_only_s3_and_step_functions_point_at_the_local_server(engine, outgoing, 
         "polly.us-east-1.amazonaws.com", "bedrock-runtime.us-east-1.amazonaws.com",
         "secretsmanager.us-east-1.amazonaws.com")
     assert local not in (polly, bedrock, secrets)
+
+
+def test_engine_start_leaves_moto_batch_and_ec2_unloaded_until_asked(tmp_path):
+    # moto's ASL interpreter imports its Batch integration, whose package imports EC2's tables:
+    # 108 MB on every `make generate`. The engine defers that backend to its first use.
+    script = """
+import sys
+from app import app
+from podcasto_local.engine import LocalEngine
+with LocalEngine(app) as engine:
+    heavy = sorted(m for m in sys.modules if m.startswith(("moto.ec2", "moto.batch.models")))
+    assert not heavy, heavy
+    from moto.batch.utils import JobStatus  # what the interpreter imports still imports
+    from moto.backends import get_backend
+    assert type(get_backend("batch")).__name__ == "BackendDict"  # and Batch itself on demand
+    import moto.batch
+    assert moto.batch.batch_backends is get_backend("batch")
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PODCASTO_HOME": str(tmp_path)}, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"
