@@ -45,8 +45,10 @@ def podcast_for_export(path: Path, *, chat: str | None, language: str, format: s
     busy channel's hundreds of megabytes never sit in memory) and its shape checked here,
     before any engine starts: a bad file fails in a moment, in one line."""
     from chalicelib.sources.export import inspect_export
+    from podcasto_local.memory import release_freed_memory
 
     title = inspect_export(path, chat)
+    release_freed_memory()  # what the walk freed, before the engine starts beside it
     digest = hashlib.sha256(f"{path}\0{chat or ''}".encode()).hexdigest()[:12]
     return Podcast(
         id=f"export-{digest}",

@@ -46,6 +46,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
 
 from chalicelib import redact
+from podcasto_local.memory import release_freed_memory
 
 ROOT = Path(__file__).resolve().parent.parent
 ASL_PATH = ROOT / "statemachine.asl.json"
@@ -414,6 +415,9 @@ class LocalEngine:
             }
             return 200, {"X-Amz-Function-Error": "Unhandled"}, json.dumps(error).encode()
         finally:
+            # What the task freed goes back to the system now, so the next state's peak does
+            # not stack on it (podcasto_local/memory.py says why glibc would keep it).
+            release_freed_memory()
             with self._lock:
                 self.task_intervals.append((started, time.perf_counter()))
 

@@ -97,3 +97,13 @@ print("ok")
                           env={**os.environ, "PODCASTO_HOME": str(tmp_path)}, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
+
+
+def test_each_task_gives_back_what_it_freed_whether_it_succeeded_or_not(engine, monkeypatch):
+    import podcasto_local.engine as local_engine
+
+    released = []
+    monkeypatch.setattr(local_engine, "release_freed_memory", lambda: released.append(True))
+    status, headers, _ = engine.invoke("validate_episode", {})  # fails: no episode in it
+    assert status == 200 and headers.get("X-Amz-Function-Error") == "Unhandled"
+    assert released == [True]
