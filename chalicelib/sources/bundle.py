@@ -1,8 +1,9 @@
 """The versioned content bundle: what a ``Collection`` becomes before it is stored in S3.
 
 Filtering happens here, once, for every source. Nothing is dropped silently: every message that
-is not in ``messages`` has an entry in ``filtered`` with its reason, so
-``counts.collected == counts.kept + counts.filtered`` always holds. Reasons:
+is not in ``messages`` is counted by an entry in ``filtered`` with its reason, so
+``counts.collected == counts.kept + counts.filtered`` always holds, ``counts.filtered`` being
+the sum of the entries' ``count`` (1 where there is none). Reasons:
 
 ``service``/``unsupported``/``malformed``  skipped by the source itself (copied from the collection)
 ``duplicate``       the same (channel, id) seen again
@@ -13,6 +14,7 @@ is not in ``messages`` has an entry in ``filtered`` with its reason, so
 ``duplicate_text``  the same normalised text as an earlier message (forwards, cross-posts)
 ``over_cap``        beyond ``max_messages``: the oldest go, the newest stay
 ``over_size``       the serialised bundle would exceed ``max_bytes``: the oldest go
+                    (both as one entry per channel: ``count`` messages, ``id`` to ``last_id``)
 ``over_channel_cap``/``over_episode_cap``  cut by a live source's read caps (from the collection)
 
 A source's skip may carry ``"and_later": true``: that entry stands for the message named *and
@@ -33,7 +35,8 @@ from chalicelib.domain import Window
 from chalicelib.errors import SourceFailed
 from chalicelib.sources.base import Collection, Message
 
-SCHEMA_VERSION = 1
+# 2: an over_cap or over_size entry stands for a run of messages (``count``, ``last_id``).
+SCHEMA_VERSION = 2
 
 # Direction marks and zero-width characters differ between copies of the same (often Hebrew)
 # text without changing what it says.
@@ -130,8 +133,7 @@ def build_bundle(
 
     if max_messages >= 0 and len(kept) > max_messages:
         cut = len(kept) - max_messages
-        for m in kept[:cut]:
-            drop(m, "over_cap")
+        filtered.extend(_runs(kept[:cut], "over_cap"))
         kept = kept[cut:]
 
     bundle = {
@@ -178,33 +180,39 @@ def _skip_entry(skipped: dict) -> dict:
 def _fit(bundle: dict, kept: list[Message], max_bytes: int) -> None:
     """Drop the fewest oldest messages (``over_size``) for the serialised bundle to fit ``max_bytes``."""
     messages, filtered = bundle["messages"], bundle["filtered"]
+    filtered_count = sum(_stands_for(entry) for entry in filtered)
 
     def arranged(drop: int) -> dict:
         """The bundle with its ``drop`` oldest messages moved to ``filtered``."""
-        dropped = [{"id": m.id, "channel": m.channel, "reason": "over_size"} for m in kept[:drop]]
-        trial = {**bundle, "messages": messages[drop:], "filtered": filtered + dropped}
+        trial = {**bundle, "messages": messages[drop:],
+                 "filtered": filtered + _runs(kept[:drop], "over_size")}
         trial["counts"] = {
-            "collected": len(messages) + len(filtered),
+            "collected": len(messages) + filtered_count,
             "kept": len(messages) - drop,
-            "filtered": len(filtered) + drop,
+            "filtered": filtered_count + drop,
         }
         return trial
 
     def size(drop: int) -> int:
         return len(bundle_json_bytes(arranged(drop)))
 
+    # Each message dropped takes its whole entry out and adds at most one run entry (smaller
+    # than the message's own: the same id and channel without its text, date and fields), so
+    # the size falls with every drop and the fewest drops that fit are found by walking.
     drop = 0
     whole = size(0)
     if whole > max_bytes:
         # Estimate how many to drop from per-message sizes (one serialisation of each message,
-        # not one of the whole bundle per drop), then correct it by measuring: separators and
-        # the counts' digits move the total by a few bytes either way, and one byte too many
-        # in the estimate must not cost a message.
-        cost = [len(bundle_json_bytes(j)) + 1 for j in messages]
+        # not one of the whole bundle per drop), then correct it by measuring: a channel's first
+        # run entry, a run's digits and the counts' digits move the total by a few bytes either
+        # way, and one byte too many in the estimate must not cost a message.
         excess = whole - max_bytes
+        channels: set[str] = set()
         while excess > 0 and drop < len(messages):
-            entry = {"id": kept[drop].id, "channel": kept[drop].channel, "reason": "over_size"}
-            excess -= cost[drop] - (len(bundle_json_bytes(entry)) + 1)
+            excess -= len(bundle_json_bytes(messages[drop])) + 1
+            if kept[drop].channel not in channels:
+                channels.add(kept[drop].channel)
+                excess += len(bundle_json_bytes(_runs(kept[drop:drop + 1], "over_size")[0])) + 1
             drop += 1
         while drop > 0 and size(drop - 1) <= max_bytes:
             drop -= 1
@@ -216,6 +224,28 @@ def _fit(bundle: dict, kept: list[Message], max_bytes: int) -> None:
                 )
             drop += 1
     bundle.update(arranged(drop))
+
+
+def _runs(messages: list[Message], reason: str) -> list[dict]:
+    """``filtered`` entries for messages cut from the old end (``over_cap``, ``over_size``): one
+    per channel, since the oldest go, so each channel's cut messages are its oldest ones in the
+    window. An entry standing for more than one message says how many (``count``) and the last
+    one's id (``last_id``); listing each of them (83,805 entries for a busy export) filled the
+    whole bundle budget and left a few hundred messages to choose stories from."""
+    runs: dict[str, dict] = {}
+    for m in messages:
+        run = runs.get(m.channel)
+        if run is None:
+            runs[m.channel] = {"id": m.id, "channel": m.channel, "reason": reason}
+        else:
+            run["count"] = run.get("count", 1) + 1
+            run["last_id"] = m.id
+    return list(runs.values())
+
+
+def _stands_for(entry: dict) -> int:
+    """How many messages a ``filtered`` entry counts for (an ``and_later`` entry counts once)."""
+    return entry.get("count", 1)
 
 
 def _normalise_domains(domains: Iterable[str]) -> tuple[str, ...]:

@@ -85,7 +85,9 @@ def nothing_new(bundle: dict) -> str:
     collected = bundle["counts"]["collected"]
     if not collected:
         return "no message in the window"
-    reasons = Counter(entry["reason"] for entry in bundle["filtered"])
+    reasons: Counter = Counter()
+    for entry in bundle["filtered"]:
+        reasons[entry["reason"]] += entry.get("count", 1)
     detail = ", ".join(f"{reason} {count}" for reason, count in sorted(reasons.items()))
     return f"no usable message in the window: {collected} collected, all filtered ({detail})"
 

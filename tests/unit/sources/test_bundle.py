@@ -104,8 +104,34 @@ def test_a_link_to_a_blocked_domain_or_its_subdomain_is_blocked_domain():
 def test_beyond_max_messages_the_oldest_go_as_over_cap_and_the_newest_stay():
     bundle = bundle_of([msg(n, f"post number {n}") for n in range(1, 6)], max_messages=2)
     assert kept(bundle) == [("@news", 4), ("@news", 5)]
-    assert reasons(bundle) == [("@news", 1, "over_cap"), ("@news", 2, "over_cap"),
-                               ("@news", 3, "over_cap")]
+    # One entry for the run: how many, from which id to which.
+    assert bundle["filtered"] == [{"id": 1, "channel": "@news", "reason": "over_cap", "count": 3, "last_id": 3}]
+    assert bundle["counts"] == {"collected": 5, "kept": 2, "filtered": 3}
+
+
+def test_cut_runs_are_one_entry_per_channel_beside_the_messages_filtered_one_by_one():
+    # Interleaved channels, a duplicate text inside the cut span, and a single cut message.
+    messages = [msg(1, "n1"), msg(1, "t1", channel="@tech", minutes=2), msg(3, "n3"),
+                msg(4, "t1 ", channel="@tech"), msg(5, "t5", channel="@tech"), msg(6, "n6"),
+                msg(7, "n7"), msg(8, "t8", channel="@tech")]
+    bundle = bundle_of(messages, channels=("@news", "@tech"), max_messages=3)
+    assert kept(bundle) == [("@news", 6), ("@news", 7), ("@tech", 8)]
+    assert bundle["filtered"] == [
+        {"id": 4, "channel": "@tech", "reason": "duplicate_text"},
+        {"id": 1, "channel": "@news", "reason": "over_cap", "count": 2, "last_id": 3},
+        {"id": 1, "channel": "@tech", "reason": "over_cap", "count": 2, "last_id": 5},
+    ]
+    assert bundle["counts"] == {"collected": 8, "kept": 3, "filtered": 5}
+
+
+def test_a_window_of_tens_of_thousands_leaves_the_bundle_budget_to_the_messages():
+    # Listing every cut message took ~60 bytes each: 83,805 of them filled a 5 MB bundle and
+    # left 294 messages to choose the episode's stories from.
+    messages = [msg(n, f"story number {n} " + "words " * 100) for n in range(1, 50_001)]
+    bundle = bundle_of(messages, max_messages=2000, max_bytes=5_000_000)
+    assert len(bundle["messages"]) == 2000
+    assert bundle["filtered"] == [
+        {"id": 1, "channel": "@news", "reason": "over_cap", "count": 48_000, "last_id": 48_000}]
 
 
 def test_a_bundle_over_max_bytes_drops_the_oldest_as_over_size_until_it_fits():
@@ -118,7 +144,7 @@ def test_a_bundle_over_max_bytes_drops_the_oldest_as_over_size_until_it_fits():
 
     assert len(bundle_json_bytes(bundle)) <= whole - one - 10
     assert kept(bundle) == [("@news", n) for n in range(3, 11)]
-    assert reasons(bundle) == [("@news", 1, "over_size"), ("@news", 2, "over_size")]
+    assert bundle["filtered"] == [{"id": 1, "channel": "@news", "reason": "over_size", "count": 2, "last_id": 2}]
 
 
 def test_a_bundle_that_cannot_fit_even_empty_is_source_failed():
@@ -144,8 +170,9 @@ def test_counts_add_up_and_the_schema_version_is_stated():
     counts = bundle["counts"]
     assert counts == {"collected": 9, "kept": 2, "filtered": 7}
     assert counts["collected"] == counts["kept"] + counts["filtered"]
-    assert counts["kept"] == len(bundle["messages"]) and counts["filtered"] == len(bundle["filtered"])
-    assert bundle["schema_version"] == SCHEMA_VERSION == 1
+    assert counts["kept"] == len(bundle["messages"])
+    assert counts["filtered"] == sum(f.get("count", 1) for f in bundle["filtered"])
+    assert bundle["schema_version"] == SCHEMA_VERSION == 2
     assert {r for _, _, r in reasons(bundle)} == {
         "service", "duplicate", "empty", "too_short", "blocked_domain", "duplicate_text", "over_cap"}
 
@@ -182,7 +209,7 @@ def test_the_bundle_is_the_documented_schema_serialised_compactly_in_utf8():
     bundle = build_bundle(collection, podcast_id="pod", episode_id="ep", window=window, title="Weekly")
 
     assert bundle == {
-        "schema_version": 1, "podcast_id": "pod", "episode_id": "ep", "title": "Weekly",
+        "schema_version": 2, "podcast_id": "pod", "episode_id": "ep", "title": "Weekly",
         "window": {"start": "2026-03-01T00:00:00Z", "end": None}, "channels": ["@news"],
         "counts": {"collected": 2, "kept": 2, "filtered": 0}, "filtered": [],
         "messages": [
@@ -196,7 +223,7 @@ def test_the_bundle_is_the_documented_schema_serialised_compactly_in_utf8():
     }
     data = bundle_json_bytes(bundle)
     assert data == json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    assert "שלום".encode("utf-8") in data and b'"schema_version":1,' in data
+    assert "שלום".encode("utf-8") in data and b'"schema_version":2,' in data
 
 
 def test_a_bundle_of_exactly_max_bytes_keeps_everything():
@@ -219,14 +246,19 @@ def test_over_max_bytes_exactly_the_fewest_oldest_messages_go():
             assert "without any message" in str(exc)
             continue
         assert len(bundle_json_bytes(bundle)) <= limit
-        dropped = [f for f in bundle["filtered"] if f["reason"] == "over_size"]
-        assert [f["id"] for f in dropped] == list(range(1, len(dropped) + 1))
-        assert all(set(f) == {"id", "channel", "reason"} and f["channel"] == "@news" for f in dropped)
+        runs = [f for f in bundle["filtered"] if f["reason"] == "over_size"]
+        dropped = runs[0].get("count", 1) if runs else 0
+        assert [m["id"] for m in bundle["messages"]] == list(range(dropped + 1, 13))
         if dropped:
-            back = dict(bundle, filtered=bundle["filtered"][:-1],
-                        messages=[message_to_json(messages[len(dropped) - 1])] + bundle["messages"])
-            back["counts"] = {"collected": 12, "kept": len(back["messages"]), "filtered": len(back["filtered"])}
-            assert len(bundle_json_bytes(back)) > limit, limit
+            assert runs == [{"id": 1, "channel": "@news", "reason": "over_size",
+                             **({"count": dropped, "last_id": dropped} if dropped > 1 else {})}]
+            # One message fewer dropped would not fit.
+            fewer = bundle_of(messages[dropped - 1:], max_bytes=10**9)
+            fewer["filtered"] = ([{"id": 1, "channel": "@news", "reason": "over_size",
+                                   **({"count": dropped - 1, "last_id": dropped - 1} if dropped > 2 else {})}]
+                                 if dropped > 1 else [])
+            fewer["counts"] = {"collected": 12, "kept": 13 - dropped, "filtered": dropped - 1}
+            assert len(bundle_json_bytes(fewer)) > limit, limit
 
 
 def test_max_messages_zero_keeps_nothing_and_a_negative_cap_is_no_cap():

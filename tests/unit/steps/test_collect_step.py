@@ -175,6 +175,18 @@ def test_a_window_of_nothing_new_says_what_was_filtered_and_records_nothing(epis
     assert objects.data == {}
 
 
+def test_nothing_new_counts_each_message_of_a_cut_run(episodes, monkeypatch):
+    # max_messages 0 cuts every message as one over_cap entry of three: the reason says three.
+    monkeypatch.setitem(LIMITS, "max_messages", 0)
+    double = TelegramDouble([NEWS], {NEWS.id: history()})
+
+    with pytest.raises(NoContent) as raised:
+        collect(episodes, MemoryObjects(), double, upload_photos=False)
+
+    assert str(raised.value) == (
+        "no usable message in the window: 4 collected, all filtered (duplicate_text 1, over_cap 3)")
+
+
 def test_collecting_again_replaces_what_the_episode_recorded(episodes):
     double = TelegramDouble([NEWS], {NEWS.id: history()})
     episode, _ = episodes.create_episode(podcast_id="news", language="en", format="dialogue",
