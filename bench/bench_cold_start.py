@@ -6,7 +6,7 @@ interpreters that see only the zip, boto3 (standing in for the Lambda runtime's)
 library, times: the baseline; `import app` (every function's init); the API's first request; and
 each task's first call, i.e. `import app` plus the modules that call imports on AWS (the
 Supabase store, boto3 clients, the step and its seams). Prints the zip size too.
-Targets (issue "Deploy"): API function <= 1.5x the baseline; zip <= 20 MB.
+Targets: API function <= 1.5x the baseline; collect_content <= 2.5x (issue 13); zip <= 21 MB.
 Run: .venv/bin/python bench/bench_cold_start.py [repeats]"""
 from __future__ import annotations
 
@@ -26,13 +26,16 @@ from podcasto_deploy.package import package  # noqa: E402
 STORE = "import chalicelib.stores.supabase_store"
 S3 = "import boto3; boto3.client('s3', region_name='us-east-1')"
 # What each task's first call imports on AWS (dev/prod defaults: Supabase, S3, Polly for
-# English, the offline writer), after the app itself. Collection reads no store (the episode
-# reference carries its window and podcast) and imports only its source: Telethon for live
-# channels, the export reader for a Telegram Desktop export.
+# English, the offline writer), after the app itself. Collection takes its window and podcast
+# from the episode reference, but still asks the store what completed episodes covered and
+# records what it kept (never a repeat), so it loads the store beside S3 and its source.
+# Without the store it would be S3 and Telethon: the second row, what a store-free collection
+# (the covered set and the record moved to the states around it) would reach.
+# A Telegram Desktop export is a source on the local stage only, so it is not timed here.
 FIRST_CALLS = {
     "validate_episode": [STORE, "import chalicelib.steps.validate"],
-    "collect_content (live channels)": [S3, "import chalicelib.steps.collect, chalicelib.sources.telethon_source"],
-    "collect_content (export)": [S3, "import chalicelib.steps.collect, chalicelib.sources.export"],
+    "collect_content": [STORE, S3, "import chalicelib.steps.collect, chalicelib.sources.telethon_source"],
+    "collect_content without the store": [S3, "import chalicelib.steps.collect, chalicelib.sources.telethon_source"],
     "wait_for_content": [S3, "import chalicelib.steps.collect"],
     "mark_*, reconcile": [STORE, "import chalicelib.steps.status, chalicelib.steps.reconcile"],
     "write_script": [STORE, S3, "import chalicelib.steps.script, chalicelib.script.offline"],
@@ -72,8 +75,8 @@ def main(repeats: int = 7) -> None:
         seconds = median(code, env, work, repeats)
         print(f"{label:48} {seconds * 1000:6.0f} ms  {seconds / baseline:4.2f}x baseline")
     size = result["zip_bytes"]
-    print(f"deployment.zip: {size / 1e6:.1f} MB (target <= 20 MB); runtime {', '.join(result['runtimes'])}")
-    print("target: API function <= 1.5x baseline")
+    print(f"deployment.zip: {size / 1e6:.1f} MB (target <= 21 MB); runtime {', '.join(result['runtimes'])}")
+    print("targets: API function <= 1.5x baseline; collect_content <= 2.5x baseline")
 
 
 if __name__ == "__main__":
