@@ -302,3 +302,24 @@ def test_a_link_with_no_host_or_that_cannot_be_parsed_blocks_nothing():
 def test_texts_differing_only_in_spacing_are_duplicates_but_not_texts_differing_in_words():
     bundle = bundle_of([msg(1, "release  notes\tout"), msg(2, "release notes out"), msg(3, "releasenotes out")])
     assert reasons(bundle) == [("@news", 2, "duplicate_text")]
+
+
+def test_over_max_bytes_with_channels_interleaved_the_fewest_oldest_go_as_one_run_per_channel():
+    from chalicelib.sources.bundle import _runs
+
+    channels = ("@a", "@a-channel-with-a-much-longer-name-" + "x" * 60, "@שלום")
+    messages = [msg(n, f"post {n} " + "y" * (n * 11 % 37), channel=channels[n % 3]) for n in range(1, 16)]
+    whole = len(bundle_json_bytes(bundle_of(messages, channels=channels)))
+    for limit in range(whole - 1500, whole + 1, 7):
+        bundle = bundle_of(messages, channels=channels, max_bytes=limit)
+        assert len(bundle_json_bytes(bundle)) <= limit
+        dropped = 15 - len(bundle["messages"])
+        assert [(m["channel"], m["id"]) for m in bundle["messages"]] == \
+            [(m.channel, m.id) for m in messages[dropped:]]  # the newest stay
+        assert bundle["filtered"] == _runs(messages[:dropped], "over_size")
+        assert bundle["counts"] == {"collected": 15, "kept": 15 - dropped, "filtered": dropped}
+        if dropped:  # and one message fewer dropped would not have fitted
+            fewer = dict(bundle, messages=[message_to_json(m) for m in messages[dropped - 1:]],
+                         filtered=_runs(messages[:dropped - 1], "over_size"),
+                         counts={"collected": 15, "kept": 16 - dropped, "filtered": dropped - 1})
+            assert len(bundle_json_bytes(fewer)) > limit, limit
