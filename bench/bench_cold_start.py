@@ -23,7 +23,9 @@ sys.path.insert(0, str(ROOT))
 from podcasto_deploy import sandbox  # noqa: E402
 from podcasto_deploy.package import package  # noqa: E402
 
-STORE = "import chalicelib.stores.supabase_store"
+# The store as a first call builds it (the client too, not only the module's imports).
+STORE = ("from chalicelib.stores.supabase_store import SupabaseEpisodeStore\n"
+         "SupabaseEpisodeStore.from_settings('https://example.supabase.co', 'header.payload.signature')")
 S3 = "import boto3; boto3.client('s3', region_name='us-east-1')"
 # What each task's first call imports on AWS (dev/prod defaults: Supabase, S3, Polly for
 # English, the offline writer), after the app itself. Collection takes its window and podcast

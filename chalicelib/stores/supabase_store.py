@@ -1,4 +1,4 @@
-"""The production episode store: Supabase through supabase-py (PostgREST).
+"""The production episode store: Supabase, through its PostgREST client (postgrest-py).
 
 The schema (``supabase/migrations``) enforces the status rules in the database, writes the
 history rows and the timestamps; this adapter adds the compare-and-set writes, the idempotent
@@ -69,42 +69,50 @@ _KEY_SHAPE = re.compile(r"[\x21-\x7e]+")
 
 
 class SupabaseEpisodeStore:
-    """``EpisodeStore`` on a supabase-py ``Client`` (``create_client(SUPABASE_URL, SUPABASE_KEY)``)."""
+    """``EpisodeStore`` on Supabase's PostgREST client (``postgrest.SyncPostgrestClient``), the
+    table client supabase-py's ``Client`` hands every ``table()`` and ``rpc()`` call to.
+
+    Built without the rest of ``supabase.create_client``: a client made that way also builds
+    the auth and realtime clients and imports auth, storage, realtime and functions (anyio,
+    websockets, cryptography...), none of which the store uses. In a fresh Lambda that took
+    about 350 ms of every first call that reads the store (bench/bench_cold_start.py).
+    """
 
     # Rows per request for the coverage reads and writes: Supabase's default max_rows.
     page_size = 1000
 
-    def __init__(self, client):
+    def __init__(self, client, key: str | None = None):
         self._client = client
-        self._key = getattr(client, "supabase_key", None) or None
-        # supabase-py drops the HTTP status of a JSON error body; remember it per thread (one
+        self._key = key or None
+        # postgrest-py drops the HTTP status of a JSON error body; remember it per thread (one
         # client serves concurrent callers) so 5xx and 4xx can be told apart.
         self._last = threading.local()
-        client.postgrest.session.event_hooks["response"].append(self._remember_status)
+        client.session.event_hooks["response"].append(self._remember_status)
 
     @classmethod
     def from_settings(
         cls, url: str, key: str, *, timeout: float = 10.0, retry: bool = True
     ) -> "SupabaseEpisodeStore":
         """Build the client the production way. ``timeout`` bounds each request (connect,
-        read, write), ``retry`` lets supabase-py retry idempotent GETs on 503/520 (it never
+        read, write), ``retry`` lets postgrest-py retry idempotent GETs on 503/520 (it never
         retries writes, nor timeouts).
 
         Errors name SUPABASE_URL or SUPABASE_KEY, never their values."""
-        from supabase import ClientOptions, SupabaseException, create_client
+        from postgrest import SyncPostgrestClient
 
         _check_url(url)
         _check_key(key)
-        # The timeout lives on the HTTP client: supabase-py deprecates its own timeout option.
+        # The timeout lives on the HTTP client: postgrest-py deprecates its own timeout option.
         http = httpx.Client(timeout=timeout, follow_redirects=True)
-        options = ClientOptions(httpx_client=http, postgrest_client_retry=retry)
-        try:
-            client = create_client(url, key, options)
-        except SupabaseException as exc:
-            # Checked above already; supabase-py's own words name its arguments, not ours.
-            name = "SUPABASE_KEY" if "key" in exc.message.lower() else "SUPABASE_URL"
-            raise ConfigurationError(f"{name} was refused by supabase-py") from None
-        return cls(client)
+        client = SyncPostgrestClient(
+            url.rstrip("/") + "/rest/v1",  # where supabase-py points it (Supabase's API gateway)
+            # The headers supabase-py's client sends: the key as the API key and as the bearer
+            # token (its role, service_role, is what PostgREST runs the requests as).
+            headers={"apiKey": key, "Authorization": f"Bearer {key}"},
+            http_client=http,
+            retry_enabled=retry,
+        )
+        return cls(client, key)
 
     # --- plumbing ---------------------------------------------------------------------------
     def _remember_status(self, response: httpx.Response) -> None:
