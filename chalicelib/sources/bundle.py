@@ -180,7 +180,7 @@ def _skip_entry(skipped: dict) -> dict:
 def _fit(bundle: dict, kept: list[Message], max_bytes: int) -> None:
     """Drop the fewest oldest messages (``over_size``) for the serialised bundle to fit ``max_bytes``."""
     messages, filtered = bundle["messages"], bundle["filtered"]
-    filtered_count = sum(_stands_for(entry) for entry in filtered)
+    filtered_count = sum(stands_for(entry) for entry in filtered)
 
     def arranged(drop: int) -> dict:
         """The bundle with its ``drop`` oldest messages moved to ``filtered``."""
@@ -243,7 +243,7 @@ def _runs(messages: list[Message], reason: str) -> list[dict]:
     return list(runs.values())
 
 
-def _stands_for(entry: dict) -> int:
+def stands_for(entry: dict) -> int:
     """How many messages a ``filtered`` entry counts for (an ``and_later`` entry counts once)."""
     return entry.get("count", 1)
 

@@ -9,7 +9,7 @@ from typing import Callable
 from chalicelib.domain import Window, content_key, media_key, parse_moment
 from chalicelib.errors import ContentNotReady, NoContent
 from chalicelib.sources.base import ContentSource, PhotoSource
-from chalicelib.sources.bundle import build_bundle, bundle_json_bytes
+from chalicelib.sources.bundle import build_bundle, bundle_json_bytes, stands_for
 from chalicelib.stores.episodes import EpisodeStore, Podcast
 from chalicelib.stores.objects import ObjectStore
 
@@ -87,7 +87,7 @@ def nothing_new(bundle: dict) -> str:
         return "no message in the window"
     reasons: Counter = Counter()
     for entry in bundle["filtered"]:
-        reasons[entry["reason"]] += entry.get("count", 1)
+        reasons[entry["reason"]] += stands_for(entry)
     detail = ", ".join(f"{reason} {count}" for reason, count in sorted(reasons.items()))
     return f"no usable message in the window: {collected} collected, all filtered ({detail})"
 

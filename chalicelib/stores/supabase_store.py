@@ -74,8 +74,8 @@ class SupabaseEpisodeStore:
 
     Built without the rest of ``supabase.create_client``: a client made that way also builds
     the auth and realtime clients and imports auth, storage, realtime and functions (anyio,
-    websockets, cryptography...), none of which the store uses. In a fresh Lambda that took
-    about 350 ms of every first call that reads the store (bench/bench_cold_start.py).
+    PyJWT...), none of which the store uses. In a fresh Lambda that took ~100-150 ms of every
+    first call that reads the store (bench/bench_cold_start.py).
     """
 
     # Rows per request for the coverage reads and writes: Supabase's default max_rows.
