@@ -29,7 +29,7 @@ STORE = ("from chalicelib.stores.supabase_store import SupabaseEpisodeStore\n"
 S3 = "import boto3; boto3.client('s3', region_name='us-east-1')"
 # What each task's first call imports on AWS (dev/prod defaults: Supabase, S3, Polly for
 # English, the offline writer), after the app itself. Collection takes its window and podcast
-# from the episode reference, but still asks the store what completed episodes covered and
+# from the episode reference, but still asks the store what other episodes covered and
 # records what it kept (never a repeat), so it loads the store beside S3 and its source.
 # Without the store it would be S3 and Telethon: the second row, what a store-free collection
 # (the covered set and the record moved to the states around it) would reach.

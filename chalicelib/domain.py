@@ -24,8 +24,13 @@ SKIPPED = "skipped"
 STATUSES = (PENDING, CONTENT_COLLECTED, PROCESSING, COMPLETED, FAILED, SKIPPED)
 TERMINAL = (COMPLETED, FAILED, SKIPPED)
 IN_FLIGHT = (PENDING, CONTENT_COLLECTED, PROCESSING)
+# Never a repeat: the messages an episode kept are covered, for the podcast's other episodes,
+# while it is completed and also while it is still being made, so an episode started while
+# another one is running (a schedule beside a manual run) does not tell its stories again.
+# A failed or skipped episode covers nothing: what it kept is free for the next one.
+COVERING = (COMPLETED, *IN_FLIGHT)
 # Why an episode was skipped (``episodes.outcome``): the window held no usable message that
-# no completed episode of the podcast had already covered.
+# no other episode of the podcast had already covered (``COVERING``).
 NOTHING_NEW = "nothing_new"
 OUTCOMES = (NOTHING_NEW,)
 

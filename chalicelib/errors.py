@@ -117,8 +117,8 @@ class IdempotencyKeyReused(PermanentError):
 
 
 class NoContent(PermanentError):
-    """The content window holds no usable message (none at all, or none that a completed episode
-    did not already tell). Raised by CollectContent, caught by the state machine into
+    """The content window holds no usable message (none at all, or none that another episode
+    of the podcast did not already tell or is telling). Raised by CollectContent, caught by the state machine into
     MarkSkipped: the episode ends ``skipped`` with the outcome ``nothing_new`` and the execution
     succeeds, since an empty slot is no fault to page anyone about."""
 

@@ -7,7 +7,7 @@ the sum of the entries' ``count`` (1 where there is none). Reasons:
 
 ``service``/``unsupported``/``malformed``  skipped by the source itself (copied from the collection)
 ``duplicate``       the same (channel, id) seen again
-``already_covered`` the same (channel, id) is in a completed episode of the podcast, edited or not
+``already_covered`` the same (channel, id) is in another episode of the podcast (completed or being made), edited or not
 ``empty``           no text and no media
 ``too_short``       text shorter than ``min_text_length`` and no media
 ``blocked_domain``  a link to a blocked domain or one of its subdomains
@@ -82,8 +82,8 @@ def build_bundle(
 ) -> dict:
     """Filter, de-duplicate and cap ``collection`` into the schema-1 bundle (messages oldest first).
 
-    ``covered`` holds the (channel, id) of messages a completed episode of the podcast already
-    told: they are filtered as ``already_covered``, and their text still counts for
+    ``covered`` holds the (channel, id) of messages another episode of the podcast already told
+    or is telling: they are filtered as ``already_covered``, and their text still counts for
     ``duplicate_text``, so a later copy of a story already told is not told again either.
 
     With ``photo_key``, each kept photo's media entry names the object key its photo will be

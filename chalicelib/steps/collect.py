@@ -27,9 +27,9 @@ def collect_content(
 ) -> dict:
     """Returns {"bucket", "key", "etag", "size", "messages"}; the bundle itself stays in S3.
 
-    Never a repeat: a message a completed episode of the podcast kept is filtered as
-    ``already_covered``, and the messages this bundle keeps are recorded on the episode (they
-    count as covered once it completes). A window left with no usable message raises
+    Never a repeat: a message another episode of the podcast kept, completed or still being
+    made (``domain.COVERING``), is filtered as ``already_covered``, and the messages this
+    bundle keeps are recorded on the episode (covering them for the others from now on). A window left with no usable message raises
     ``NoContent``, which the state machine turns into a skipped episode ("nothing new").
 
     With ``upload_photos`` (and a source that can give photos), each kept photo is stored under
@@ -37,7 +37,7 @@ def collect_content(
 
     The episode reference from ValidateEpisode carries the window and the podcast, so the
     store (``episodes``: the store, or a function building it on first use) is read only for
-    what it alone knows: the messages completed episodes covered (and, for a reference made
+    what it alone knows: the messages other episodes covered (and, for a reference made
     before the window and podcast were added, those too).
     """
     ref = event["episode"]

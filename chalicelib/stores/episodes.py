@@ -221,17 +221,19 @@ class EpisodeStore(Protocol):
         """Transitions oldest first: {"from_status", "to_status", "at", "execution_id", "detail"}.
         Creation is the first row, from ``None`` to ``pending``."""
 
-    # --- what completed episodes covered: never a repeat ------------------------------------
+    # --- what other episodes covered: never a repeat -----------------------------------------
     def record_messages(self, episode_id: str, messages: Iterable[tuple[str, int, datetime]]) -> int:
         """Replace the messages the episode's bundle kept, as ``(channel, message id, date)``,
         with these (a re-collection replaces the earlier ones); returns how many. They count as
-        covered only while the episode is completed."""
+        covered while the episode is completed or still being made (``domain.COVERING``)."""
 
     def covered_messages(self, podcast_id: str, *, window: Window, exclude_episode_id: str) -> set[tuple[str, int]]:
-        """``(channel, message id)`` of the messages dated inside ``window`` that a completed
-        episode of the podcast other than ``exclude_episode_id`` kept. Read in pages: memory
+        """``(channel, message id)`` of the messages dated inside ``window`` that an episode of
+        the podcast other than ``exclude_episode_id`` kept and that covers them (completed, or
+        still being made: ``domain.COVERING``). Read in pages: memory
         grows with the messages of this window only, never with the podcast's whole history."""
 
     def covered_elsewhere(self, episode_id: str) -> int:
-        """How many of the episode's recorded messages a completed episode of the same podcast,
-        other than it, kept too: a retried episode's content that a later episode made stale."""
+        """How many of the episode's recorded messages another episode of the same podcast that
+        covers them (completed or still being made) kept too: a retried episode's content that
+        a later episode made stale."""

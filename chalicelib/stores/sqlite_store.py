@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from chalicelib.domain import (
+    COVERING,
     FORWARD_TRANSITIONS,
     IN_FLIGHT,
     OUTCOMES,
@@ -200,6 +201,9 @@ _PODCAST_COLUMNS = (
 _PODCAST_ROW = "json_object({})".format(", ".join(f"'{c}', NEW.{c}" for c in _PODCAST_COLUMNS))
 _NOW_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
 _IN_FLIGHT = "({})".format(", ".join(f"'{status}'" for status in IN_FLIGHT))
+# The statuses whose episode's kept messages another episode of the podcast must not tell again
+# (chalicelib.domain.COVERING).
+_COVERING = "({})".format(", ".join(f"'{status}'" for status in COVERING))
 
 # Columns added after a release, added on every open where missing: to a new file just made
 # from SCHEMA and to one made by an older podcasto (~/.podcasto/podcasto.db) alike, so each
@@ -762,7 +766,7 @@ class SqliteEpisodeStore:
             cursor = self._call(lambda: conn.execute(
                 f"""SELECT m.channel, m.message_id FROM episode_messages AS m
                     JOIN episodes AS e ON e.id = m.episode_id
-                    WHERE m.podcast_id = ? AND e.status = 'completed' AND m.episode_id <> ?{bounds}""",
+                    WHERE m.podcast_id = ? AND e.status IN {_COVERING} AND m.episode_id <> ?{bounds}""",
                 tuple(params),
             ))
             # Streamed row by row into the set: no list of every row besides it.
@@ -775,12 +779,12 @@ class SqliteEpisodeStore:
         with self._connection() as conn:
             rows = self._query(
                 conn,
-                """SELECT count(*) AS n FROM episode_messages AS m
+                f"""SELECT count(*) AS n FROM episode_messages AS m
                    WHERE m.episode_id = ? AND EXISTS (
                        SELECT 1 FROM episode_messages AS o JOIN episodes AS e ON e.id = o.episode_id
                        WHERE o.podcast_id = m.podcast_id AND o.channel = m.channel
                          AND o.message_id = m.message_id AND o.episode_id <> m.episode_id
-                         AND e.status = 'completed')""",
+                         AND e.status IN {_COVERING})""",
                 (episode_id,),
             )
         return rows[0]["n"]

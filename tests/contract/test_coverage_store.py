@@ -58,8 +58,18 @@ def test_a_completed_episodes_messages_are_covered_for_the_podcasts_other_episod
     assert covered(harness, harness.new_podcast().id) == set()
 
 
-@pytest.mark.parametrize("status", [PENDING, PROCESSING, FAILED, SKIPPED])
-def test_only_completed_episodes_cover_their_messages(harness, status):
+@pytest.mark.parametrize("status", [PENDING, PROCESSING])
+def test_an_episode_still_being_made_covers_its_messages_too(harness, status):
+    # A scheduled slot starting beside a manual run must not tell the running episode's stories.
+    podcast = harness.new_podcast()
+    running = episode(harness, podcast.id, [("@one", 1, 0)], status=status)
+
+    assert covered(harness, podcast.id) == {("@one", 1)}
+    assert covered(harness, podcast.id, exclude=running) == set()
+
+
+@pytest.mark.parametrize("status", [FAILED, SKIPPED])
+def test_a_failed_or_skipped_episode_covers_nothing(harness, status):
     podcast = harness.new_podcast()
     episode(harness, podcast.id, [("@one", 1, 0)], status=status)
 
@@ -134,6 +144,14 @@ def test_covered_elsewhere_counts_the_messages_a_completed_episode_kept_too(harn
     episode(harness, other_podcast.id, [("@one", 1, 0)])  # nor does another podcast's
 
     assert harness.store.covered_elsewhere(failed) == 2
+
+
+def test_covered_elsewhere_counts_what_an_episode_still_being_made_kept(harness):
+    podcast = harness.new_podcast()
+    failed = episode(harness, podcast.id, [("@one", 1, 0), ("@one", 2, 1)], status=FAILED)
+    episode(harness, podcast.id, [("@one", 2, 1)], status=PROCESSING)
+
+    assert harness.store.covered_elsewhere(failed) == 1  # its retry collects again
 
 
 def test_recording_for_an_unknown_episode_is_not_found(harness):

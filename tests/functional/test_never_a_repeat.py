@@ -7,6 +7,7 @@ on the local engine. Every kept message must end up in exactly one completed epi
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -193,6 +194,45 @@ def test_a_slot_with_nothing_new_is_skipped_and_the_next_starts_from_the_same_po
     clock.now = SLOTS[2] + 2 * WEEK + late
     assert services.admin.next_window(services.episodes.get_podcast(series.id)).start == datetime.fromisoformat(
         episodes[-1].window_end.replace("Z", "+00:00"))
+
+
+class HeldOnce:
+    """A script writer whose first call waits for ``release``: its episode stays in flight,
+    content collected and recorded, for as long as the test needs."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, 0
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def write(self, bundle, **kwargs):
+        self.calls += 1
+        if self.calls == 1:
+            self.entered.set()
+            assert self.release.wait(120)
+        return self.inner.write(bundle, **kwargs)
+
+
+def test_an_episode_started_while_another_is_being_made_does_not_tell_its_stories_again(
+        engine, services, clock, series):
+    # A manual run, and a second one (or a slot) while the first still writes its script: both
+    # take their window from the last completed episode, so both windows hold the same messages.
+    held = services.writer = HeldOnce(services.writer)
+    clock.now = SLOTS[2] + WEEK
+    status, running = services.admin.start_episode(series.id, {})
+    assert status == 202
+    try:
+        assert held.entered.wait(120)  # collected and recorded; now in WriteScript
+        second, description = start(engine, services, series.id, {})
+    finally:
+        held.release.set()
+    engine.wait(running["execution_arn"], timeout=120)
+    first = services.episodes.get_episode(running["episode_id"])
+
+    assert (first.status, second.status, second.outcome) == ("completed", "skipped", "nothing_new")
+    assert description["status"] == "SUCCEEDED"
+    assert second.cause == f"no usable message in the window: {len(KEPT) + 3} collected, all filtered " \
+                           f"(already_covered {len(KEPT)}, service 3)"
+    assert_each_kept_message_told_exactly_once(services, [first, second])
 
 
 # --- explicit windows over what was already told ---------------------------------------------------
