@@ -9,6 +9,7 @@ from chalicelib.domain import (
     COMPLETED,
     CONTENT_COLLECTED,
     FAILED,
+    IN_FLIGHT,
     PENDING,
     PROCESSING,
     SKIPPED,
@@ -21,6 +22,7 @@ DAY = datetime(2026, 11, 2, tzinfo=timezone.utc)
 OPEN = Window(None, None)
 MOVES = {
     PENDING: [],
+    CONTENT_COLLECTED: [(PENDING, CONTENT_COLLECTED)],
     PROCESSING: [(PENDING, CONTENT_COLLECTED), (CONTENT_COLLECTED, PROCESSING)],
     COMPLETED: [(PENDING, CONTENT_COLLECTED), (CONTENT_COLLECTED, PROCESSING), (PROCESSING, COMPLETED)],
     FAILED: [(PENDING, CONTENT_COLLECTED), (CONTENT_COLLECTED, FAILED)],
@@ -58,7 +60,7 @@ def test_a_completed_episodes_messages_are_covered_for_the_podcasts_other_episod
     assert covered(harness, harness.new_podcast().id) == set()
 
 
-@pytest.mark.parametrize("status", [PENDING, PROCESSING])
+@pytest.mark.parametrize("status", IN_FLIGHT)
 def test_an_episode_still_being_made_covers_its_messages_too(harness, status):
     # A scheduled slot starting beside a manual run must not tell the running episode's stories.
     podcast = harness.new_podcast()
@@ -146,10 +148,11 @@ def test_covered_elsewhere_counts_the_messages_a_completed_episode_kept_too(harn
     assert harness.store.covered_elsewhere(failed) == 2
 
 
-def test_covered_elsewhere_counts_what_an_episode_still_being_made_kept(harness):
+@pytest.mark.parametrize("status", IN_FLIGHT)
+def test_covered_elsewhere_counts_what_an_episode_still_being_made_kept(harness, status):
     podcast = harness.new_podcast()
     failed = episode(harness, podcast.id, [("@one", 1, 0), ("@one", 2, 1)], status=FAILED)
-    episode(harness, podcast.id, [("@one", 2, 1)], status=PROCESSING)
+    episode(harness, podcast.id, [("@one", 2, 1)], status=status)
 
     assert harness.store.covered_elsewhere(failed) == 1  # its retry collects again
 
