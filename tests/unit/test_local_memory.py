@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_memory_a_task_freed_leaves_the_process_once_released():
-    # In a fresh interpreter: 100 MB of message-sized strings, then one small object allocated
+    # In a fresh interpreter: 100 MB of message-sized strings, then a few more allocated
     # after them (so the freed memory is not at the heap's top, as after CollectContent).
     script = """
 import sys
@@ -18,7 +18,7 @@ def rss():
     with open("/proc/self/status") as status:
         return next(int(l.split()[1]) // 1024 for l in status if l.startswith("VmRSS"))
 texts = [("x" * 1000) + str(n) for n in range(100_000)]
-pin = [str(n) * 3 for n in range(1000)]
+pin = [("y" * 1000) + str(n) for n in range(10)]  # malloc'd (over 512 bytes), after them
 before = rss()
 del texts
 kept = rss()
