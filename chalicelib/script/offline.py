@@ -27,7 +27,8 @@ from chalicelib.script.phrases import (
 )
 from chalicelib.script.speakable import hashtag_words, site_name, speakable, spoken_date
 from chalicelib.script.stories import (
-    DEFAULT_TARGET_SECONDS, LENGTH_TOLERANCE, Selection, Story as RankedStory, ranked_stories, select, words_seconds,
+    DEFAULT_TARGET_SECONDS, LENGTH_TOLERANCE, Selection, Story as RankedStory, language_pace, ranked_stories, select,
+    words_seconds,
 )
 from chalicelib.script.validate import estimate_seconds
 
@@ -109,8 +110,8 @@ class _Group:
 class OfflineScriptWriter:
     """The default ``ScriptWriter``: same bundle and arguments, same script."""
 
-    def __init__(self, *, words_per_minute: float = 150):
-        self._wpm = words_per_minute
+    def __init__(self, *, words_per_minute: float | None = None):
+        self._wpm = words_per_minute  # None: each language's own pace (stories.language_pace)
 
     def write(
         self,
@@ -129,6 +130,7 @@ class OfflineScriptWriter:
         if not bundle.get("messages"):
             raise NoContent("the content bundle holds no message to talk about")
         speakers = _speakers(hosts, language, format)
+        wpm = self._wpm or language_pace(language)
         target = target_seconds if target_seconds and target_seconds > 0 else DEFAULT_TARGET_SECONDS
         ranked, duplicates = ranked_stories(bundle["messages"])
         spoken: dict[str, str] = {}  # shared by every render of this write
@@ -145,21 +147,21 @@ class OfflineScriptWriter:
 
         # Stories are priced by their words at the default level of detail; the price is then
         # corrected by what the rendered script really measures, and the choice made again.
-        scale, overhead = 1.0, words_seconds(_FIXED_WORDS, self._wpm)
+        scale, overhead = 1.0, words_seconds(_FIXED_WORDS, wpm)
         best: Script | None = None
         best_gap = float("inf")
         for _ in range(_ATTEMPTS):
             selection = select(
                 ranked, budget_seconds=max(target - overhead, target * 0.1), left_out=duplicates,
-                cost=lambda story: scale * words_seconds(_story_words(story), self._wpm),
+                cost=lambda story: scale * words_seconds(_story_words(story), wpm),
             )
             if not selection.enough_material:
                 # Short of material: every story, as the default level tells it; nothing padded.
                 best = render(selection, _DEFAULT_LEVEL)
-                best_gap = abs(estimate_seconds(best, self._wpm) - target)
+                best_gap = abs(estimate_seconds(best, wpm) - target)
                 break
             script = render(selection, _DEFAULT_LEVEL)
-            seconds = estimate_seconds(script, self._wpm)
+            seconds = estimate_seconds(script, wpm)
             if abs(seconds - target) < best_gap:
                 best, best_gap = script, abs(seconds - target)
             if best_gap <= target * _CLOSE_ENOUGH:
@@ -167,11 +169,11 @@ class OfflineScriptWriter:
             if selection.chosen_seconds > 0 and seconds > overhead:
                 scale *= (seconds - overhead) / selection.chosen_seconds
         assert best is not None
-        if estimate_seconds(best, self._wpm) > target * (1 + LENGTH_TOLERANCE):
+        if estimate_seconds(best, wpm) > target * (1 + LENGTH_TOLERANCE):
             # Even the best single story is longer than the episode: say less of each message.
             for level in _LEVELS:
                 script = render(selection, level)
-                gap = abs(estimate_seconds(script, self._wpm) - target)
+                gap = abs(estimate_seconds(script, wpm) - target)
                 if gap < best_gap:
                     best, best_gap = script, gap
         return best

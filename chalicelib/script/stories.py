@@ -36,6 +36,16 @@ from typing import Callable, Iterable
 DEFAULT_TARGET_SECONDS = 1200.0
 LENGTH_TOLERANCE = 0.15  # an episode with enough material lands within ±15% of its target
 WORDS_PER_MINUTE = 150.0
+# How many of a language's words a minute of speech holds, for pricing a script. Hebrew words
+# carry their prefixes (ו, ה, ב, כ, ל, מ, ש) and take longer to say: with espeak-ng at its
+# default rate, a Hebrew script priced at 150 came out 21% long (24.2 minutes for a 20-minute
+# target, from real Hebrew posts), where English lands 5-8% long.
+SPOKEN_WORDS_PER_MINUTE = {"en": WORDS_PER_MINUTE, "he": 128.0}
+
+
+def language_pace(language: str) -> float:
+    """Words a minute of ``language``'s speech holds (``WORDS_PER_MINUTE`` for any other)."""
+    return SPOKEN_WORDS_PER_MINUTE.get(language, WORDS_PER_MINUTE)
 
 # Near-duplicate test: the share of the shorter text's word triples found in the other text.
 NEAR_DUPLICATE_CONTAINMENT = 0.7

@@ -11,6 +11,7 @@ import re
 from chalicelib.domain import LANGUAGES
 from chalicelib.errors import ScriptRejected
 from chalicelib.script.base import Script
+from chalicelib.script.stories import language_pace
 
 DURATION_TOLERANCE = 0.25
 
@@ -23,10 +24,11 @@ _URL = re.compile(r"https?://|www\.\w", re.IGNORECASE)
 _MARKUP = re.compile(r"[*#@<>\[\]]")
 
 
-def estimate_seconds(script: Script, words_per_minute: float = 150) -> float:
-    """Spoken length estimated from the word count of every turn."""
+def estimate_seconds(script: Script, words_per_minute: float | None = None) -> float:
+    """Spoken length estimated from the word count of every turn, at ``words_per_minute`` or
+    else the script language's own pace (``stories.language_pace``)."""
     words = sum(len(turn.text.split()) for turn in script.turns)
-    return words * 60.0 / words_per_minute
+    return words * 60.0 / (words_per_minute or language_pace(script.language))
 
 
 def outside_quotes(text: str) -> str:
@@ -54,7 +56,7 @@ def validate_script(
     *,
     bundle: dict | None = None,
     target_seconds: float | None = None,
-    words_per_minute: float = 150,
+    words_per_minute: float | None = None,
 ) -> Script:
     """``script`` unchanged if it may be spoken; otherwise ``ScriptRejected`` saying why."""
     if script.language not in LANGUAGES:
