@@ -15,7 +15,7 @@ from botocore.exceptions import (
 from chalicelib.errors import ConfigurationError, ScriptRejected, SpeechThrottled
 from chalicelib.script.base import Host, Script
 from chalicelib.script.llm_prompt import build_prompt, cast, choose_material, parse_script
-from chalicelib.script.stories import DEFAULT_TARGET_SECONDS
+from chalicelib.script.stories import DEFAULT_TARGET_SECONDS, language_pace
 
 _TRANSIENT = {
     "ThrottlingException", "ServiceUnavailableException", "ModelTimeoutException",
@@ -38,7 +38,7 @@ class BedrockScriptWriter:
         model_id: str,
         temperature: float = 0.7,
         max_tokens: int = 8000,
-        words_per_minute: float = 150,
+        words_per_minute: float | None = None,
         style: str | None = None,
     ):
         self._client = client
@@ -56,7 +56,7 @@ class BedrockScriptWriter:
         region: str | None = None,
         temperature: float = 0.7,
         max_tokens: int = 8000,
-        words_per_minute: float = 150,
+        words_per_minute: float | None = None,
         style: str | None = None,
         read_timeout_seconds: int = _DEFAULT_READ_TIMEOUT_SECONDS,
     ) -> "BedrockScriptWriter":
@@ -89,10 +89,11 @@ class BedrockScriptWriter:
         speakers = cast(hosts, language, format)
         target = target_seconds if target_seconds and target_seconds > 0 else DEFAULT_TARGET_SECONDS
         # The ranked, trimmed material, never the whole window (llm_prompt.choose_material).
-        material, selection = choose_material(bundle, target_seconds=target, words_per_minute=self._wpm)
+        wpm = self._wpm or language_pace(language)  # None: the language's own spoken pace
+        material, selection = choose_material(bundle, target_seconds=target, words_per_minute=wpm)
         prompt = build_prompt(
             material, title=title, language=language, speakers=speakers,
-            target_seconds=target, words_per_minute=self._wpm, style=" ".join(s for s in (self._style, style) if s) or None,
+            target_seconds=target, words_per_minute=wpm, style=" ".join(s for s in (self._style, style) if s) or None,
         )
         response = self._converse(prompt.system, prompt.user)
         script = parse_script(

@@ -15,7 +15,7 @@ from google.genai import errors, types
 from chalicelib.errors import ConfigurationError, ScriptRejected, SpeechThrottled
 from chalicelib.script.base import Host, Script
 from chalicelib.script.llm_prompt import build_prompt, cast, choose_material, parse_script
-from chalicelib.script.stories import DEFAULT_TARGET_SECONDS
+from chalicelib.script.stories import DEFAULT_TARGET_SECONDS, language_pace
 
 # The SDK sends with httpx2 (its own dependency) or httpx; a timeout or a dropped connection
 # from either is worth retrying.
@@ -28,7 +28,7 @@ _DEFAULT_TIMEOUT_SECONDS = 300.0
 class GeminiScriptWriter:
     """A ``ScriptWriter`` backed by a Gemini model; ``client`` is a ``google.genai.Client``."""
 
-    def __init__(self, client, *, model: str, temperature: float = 0.7, words_per_minute: float = 150,
+    def __init__(self, client, *, model: str, temperature: float = 0.7, words_per_minute: float | None = None,
                  max_output_tokens: int = 8000, style: str | None = None):
         self._client = client
         self._model = model
@@ -44,7 +44,7 @@ class GeminiScriptWriter:
         model: str,
         *,
         temperature: float = 0.7,
-        words_per_minute: float = 150,
+        words_per_minute: float | None = None,
         max_output_tokens: int = 8000,
         style: str | None = None,
         timeout_seconds: float = _DEFAULT_TIMEOUT_SECONDS,
@@ -77,10 +77,11 @@ class GeminiScriptWriter:
         speakers = cast(hosts, language, format)
         target = target_seconds if target_seconds and target_seconds > 0 else DEFAULT_TARGET_SECONDS
         # The ranked, trimmed material, never the whole window (llm_prompt.choose_material).
-        material, selection = choose_material(bundle, target_seconds=target, words_per_minute=self._wpm)
+        wpm = self._wpm or language_pace(language)  # None: the language's own spoken pace
+        material, selection = choose_material(bundle, target_seconds=target, words_per_minute=wpm)
         prompt = build_prompt(
             material, title=title, language=language, speakers=speakers,
-            target_seconds=target, words_per_minute=self._wpm, style=" ".join(s for s in (self._style, style) if s) or None,
+            target_seconds=target, words_per_minute=wpm, style=" ".join(s for s in (self._style, style) if s) or None,
         )
         config = types.GenerateContentConfig(
             system_instruction=prompt.system,

@@ -98,6 +98,19 @@ def test_the_prompt_goes_in_system_and_user_blocks(client):
     assert "[message 2]" in seen["messages"][0]["content"][0]["text"]
 
 
+def test_a_hebrew_episode_is_asked_for_in_hebrew_words_at_hebrew_pace(client):
+    # Hebrew words carry their prefixes: a minute holds 128 of them, not English's 150.
+    seen = {}
+    client.meta.events.register("provide-client-params.bedrock-runtime.Converse",
+                                lambda params, **_: seen.update(params))
+    with Stubber(client) as stub:
+        stub.add_response("converse", _converse(_turns([
+            {"speaker": "נועה", "text": "ברוכים הבאים.", "message_ids": [1]}])))
+        _write(client, target_seconds=60, language="he", format="narrator", hosts=[Host("נועה", "host")])
+    assert "about 128 words" in seen["system"][0]["text"]
+    assert "read at 128 words a minute" in seen["system"][0]["text"]
+
+
 def test_a_hebrew_narrator_script_in_a_fence(client, stub):
     stub.add_response("converse", _converse(_turns([
         {"speaker": "נועה", "text": "ברוכים הבאים. יצאה גרסה 3 של התוכנה.", "message_ids": [1]},
