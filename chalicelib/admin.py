@@ -239,7 +239,10 @@ class Admin:
     def start_slot(self, podcast: Podcast, slot: datetime, episode_id: str) -> Episode:
         """The scheduler's start: the slot's one episode (created when absent), started when it
         is still pending. Safe to repeat and to race: creation is keyed by (podcast, slot), and
-        the execution name derives from the episode, so repeats start nothing new."""
+        the execution name derives from the episode, so repeats start nothing new. A new slot
+        waits for room as an API start does (``TooManyRequests``; the scheduler defers it)."""
+        if self.episodes.get_episode(episode_id) is None:
+            self._admit()
         episode, _ = self.episodes.create_episode(
             podcast_id=podcast.id,
             language=podcast.language,

@@ -277,6 +277,9 @@ def report_tick(result: dict) -> int:
     for failed in result["failed"]:
         print(f"podcasto: {failed['podcast_id']} slot {failed['slot']}: not started ({failed['error']})",
               file=sys.stderr, flush=True)
+    for deferred in result.get("deferred", []):
+        print(f"podcasto: {deferred['podcast_id']}: deferred to the next tick (MAX_EPISODES_IN_FLIGHT "
+              "episodes are in flight)", flush=True)
     return 1 if result["failed"] else 0
 
 

@@ -13,6 +13,12 @@ due podcasts, whatever the number of podcasts not due, then per due podcast:
    2 and 3 is repeated by the next one harmlessly.
 
 Paused and archived podcasts are never due.
+
+A new slot waits for room as an API start does (admission control, MAX_EPISODES_IN_FLIGHT):
+when the bound is reached, that podcast and the due ones after it are *deferred*, left due
+with ``next_run_at`` untouched, and the next tick starts them (their latest slot then: a
+catch-up if another slot passed meanwhile). A schedule of fifty podcasts at 07:00 starts them
+as room frees up instead of all at once past the providers' quotas, and loses none.
 """
 from __future__ import annotations
 
@@ -21,7 +27,7 @@ import uuid
 from datetime import datetime
 from typing import Callable
 
-from chalicelib.errors import PodcastoError
+from chalicelib.errors import PodcastoError, TooManyRequests
 from chalicelib.schedule import parse_schedule
 from chalicelib.stores.episodes import Episode, EpisodeStore, Podcast
 from chalicelib.stores.rows import run_at
@@ -47,8 +53,8 @@ def run_schedule(
     """``start_slot(podcast, slot, episode_id)`` creates the slot's episode if absent and
     starts its execution if it is still pending (``Admin.start_slot``). Returns what was done."""
     due = episodes.due_podcasts(now, limit=batch)
-    started, failed = [], []
-    for podcast in due:
+    started, failed, deferred = [], [], []
+    for index, podcast in enumerate(due):
         schedule = parse_schedule(podcast.schedule)
         slot = schedule.latest_at_or_before(now)
         episode_id = slot_episode_id(podcast.id, slot)
@@ -56,6 +62,11 @@ def run_schedule(
             episode = start_slot(podcast, slot, episode_id)
             started.append({"podcast_id": podcast.id, "slot": run_at(slot), "episode_id": episode.id,
                             "status": episode.status})
+        except TooManyRequests:
+            # No room: this podcast and the rest stay due (next_run_at untouched) for the next
+            # tick; starting them would be refused for the same reason.
+            deferred = [{"podcast_id": p.id, "next_run_at": p.next_run_at} for p in due[index:]]
+            break
         except PodcastoError as exc:
             # Recorded on the episode when there is one (Admin._start); the slot is spent
             # either way, so a podcast that cannot start does not block the ones after it.
@@ -64,6 +75,7 @@ def run_schedule(
             failed.append({"podcast_id": podcast.id, "slot": run_at(slot), "error": type(exc).__name__})
         episodes.advance_schedule(podcast.id, expected=podcast.next_run_at,
                                   next_run_at=run_at(schedule.next_after(now)))
-    log.info("schedule tick", extra={"due": len(due), "started": len(started), "failed": len(failed)})
+    log.info("schedule tick", extra={"due": len(due), "started": len(started), "failed": len(failed),
+                                     "deferred": len(deferred)})
     return {"now": run_at(now), "due": len(due), "started": started, "failed": failed,
-            "more_due": len(due) == batch}
+            "deferred": deferred, "more_due": len(due) == batch}

@@ -220,3 +220,26 @@ def test_the_cli_runs_one_tick_at_a_given_moment(tmp_path, export):
     podcast = Services(env_settings).episodes.get_podcast("cli-podcast")
     assert podcast.next_run_at == "2026-12-02T07:00:00Z"
 
+
+
+def test_slots_over_the_admission_bound_wait_for_room_and_none_is_lost(engine, services, clock, export):
+    # Room for one episode: the first due podcast starts, the second stays due (not spent).
+    first = scheduled_podcast(services, clock, export, podcast_id="aaa-first")
+    second = scheduled_podcast(services, clock, export, podcast_id="zzz-second")
+    services.admin._admission = lambda: (1, 30)
+
+    result = tick(services, clock, MONDAY_0500)
+
+    assert [s["podcast_id"] for s in result["started"]] == [first.id] and result["failed"] == []
+    assert result["deferred"] == [{"podcast_id": second.id, "next_run_at": "2026-11-30T05:00:00Z"}]
+    assert services.episodes.get_podcast(second.id).next_run_at == "2026-11-30T05:00:00Z"  # still due
+    assert services.episodes.get_episode(slot_episode_id(second.id, MONDAY_0500)) is None  # nothing written
+
+    wait_all(engine, services, first.id)  # room again
+    result = tick(services, clock, MONDAY_0500 + timedelta(minutes=5))
+
+    assert [s["podcast_id"] for s in result["started"]] == [second.id]
+    assert result["started"][0]["episode_id"] == slot_episode_id(second.id, MONDAY_0500)  # the same slot
+    assert services.episodes.get_podcast(second.id).next_run_at == "2026-12-01T05:00:00Z"
+    wait_all(engine, services, second.id)
+    assert services.episodes.get_episode(slot_episode_id(second.id, MONDAY_0500)).status == "completed"
