@@ -130,7 +130,7 @@ def main() -> None:
     with supabase_settings() as (url, key, where):
         supabase = SupabaseEpisodeStore.from_settings(url, key)
         requests = Counter()
-        supabase._client.postgrest.session.event_hooks["request"].append(requests)
+        supabase._client.session.event_hooks["request"].append(requests)
         report(f"Supabase via PostgREST ({where})", supabase, requests, args.weeks, args.messages,
                "HTTP requests")
 

@@ -147,7 +147,7 @@ def main() -> None:
                 store._table("podcasts").insert(rows[i:i + 1000]).execute()
 
         def supabase_counted(store, counter):
-            store._client.postgrest.session.event_hooks["request"].append(counter)
+            store._client.session.event_hooks["request"].append(counter)
             return counter
 
         measure(f"Supabase via PostgREST ({where})", supabase_store, supabase_seed, supabase_counted, args)

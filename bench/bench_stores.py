@@ -160,7 +160,7 @@ def main() -> None:
     with supabase_settings() as (url, key, where):
         supabase = SupabaseEpisodeStore.from_settings(url, key)
         requests = Counter()
-        supabase._client.postgrest.session.event_hooks["request"].append(requests)
+        supabase._client.session.event_hooks["request"].append(requests)
         supabase_median = report(f"Supabase via PostgREST ({where}, {args.episodes} episodes)",
                                  *run(supabase, requests, args.episodes), "HTTP requests")
 
