@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_stores import Counter, supabase_settings  # noqa: E402
+from bench.bench_stores import Counter, count_db_calls, count_http_requests, supabase_settings  # noqa: E402
 from chalicelib.domain import Window  # noqa: E402
 from chalicelib.stores.episodes import Podcast  # noqa: E402
 from chalicelib.stores.sqlite_store import SqliteEpisodeStore  # noqa: E402
@@ -117,20 +117,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         sqlite = SqliteEpisodeStore(os.path.join(tmp, "episodes.sqlite3"))
-        calls = Counter()
-        connection = sqlite._connection
-
-        def counted():
-            calls()
-            return connection()
-
-        sqlite._connection = counted
+        calls = count_db_calls(sqlite, Counter())
         report("SQLite", sqlite, calls, args.weeks, args.messages, "db calls")
 
     with supabase_settings() as (url, key, where):
         supabase = SupabaseEpisodeStore.from_settings(url, key)
-        requests = Counter()
-        supabase._client.session.event_hooks["request"].append(requests)
+        requests = count_http_requests(supabase, Counter())
         report(f"Supabase via PostgREST ({where})", supabase, requests, args.weeks, args.messages,
                "HTTP requests")
 

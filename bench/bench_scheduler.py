@@ -17,7 +17,6 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_stores import Counter, supabase_settings  # noqa: E402
+from bench_stores import Counter, count_db_calls, count_http_requests, supabase_settings  # noqa: E402
 from chalicelib.admin import Admin  # noqa: E402
 from chalicelib.steps.scheduler import run_schedule  # noqa: E402
 from chalicelib.stores.episodes import Podcast  # noqa: E402
@@ -114,19 +113,7 @@ def main() -> None:
                     conn.execute(f"INSERT INTO podcasts ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
                                  tuple(values.values()))
 
-        def sqlite_counted(store, counter):
-            connection = store._connection
-
-            @contextmanager
-            def counted():
-                counter()
-                with connection() as conn:
-                    yield conn
-
-            store._connection = counted
-            return counter
-
-        measure("SQLite", sqlite_store, sqlite_seed, sqlite_counted, args)
+        measure("SQLite", sqlite_store, sqlite_seed, count_db_calls, args)
         plan = SqliteEpisodeStore(os.path.join(tmp, "plan.sqlite3"))
         with plan._connection() as conn:
             rows = conn.execute(
@@ -146,11 +133,7 @@ def main() -> None:
             for i in range(0, len(rows), 1000):
                 store._table("podcasts").insert(rows[i:i + 1000]).execute()
 
-        def supabase_counted(store, counter):
-            store._client.session.event_hooks["request"].append(counter)
-            return counter
-
-        measure(f"Supabase via PostgREST ({where})", supabase_store, supabase_seed, supabase_counted, args)
+        measure(f"Supabase via PostgREST ({where})", supabase_store, supabase_seed, count_http_requests, args)
 
 
 if __name__ == "__main__":

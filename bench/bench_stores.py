@@ -56,6 +56,26 @@ class Counter:
         self.count += 1
 
 
+def count_db_calls(store: SqliteEpisodeStore, counter: Counter) -> Counter:
+    """``counter`` counts every connection ``store`` opens (one per store call)."""
+    connection = store._connection
+
+    @contextmanager
+    def counted():
+        counter()
+        with connection() as conn:
+            yield conn
+
+    store._connection = counted
+    return counter
+
+
+def count_http_requests(store: SupabaseEpisodeStore, counter: Counter) -> Counter:
+    """``counter`` counts every HTTP request ``store``'s PostgREST client sends."""
+    store._client.session.event_hooks["request"].append(counter)
+    return counter
+
+
 def life(store, podcast_id: str, counter: Counter, timings, trips) -> None:
     execution = f"exec-{uuid.uuid4().hex[:8]}"
     state = {}
@@ -144,23 +164,13 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         sqlite = SqliteEpisodeStore(os.path.join(tmp, "episodes.sqlite3"))
-        calls = Counter()
-        connection = sqlite._connection
-
-        @contextmanager
-        def counted():
-            calls()
-            with connection() as conn:
-                yield conn
-
-        sqlite._connection = counted
+        calls = count_db_calls(sqlite, Counter())
         sqlite_median = report(f"SQLite ({args.episodes} episodes)",
                                *run(sqlite, calls, args.episodes), "db calls")
 
     with supabase_settings() as (url, key, where):
         supabase = SupabaseEpisodeStore.from_settings(url, key)
-        requests = Counter()
-        supabase._client.session.event_hooks["request"].append(requests)
+        requests = count_http_requests(supabase, Counter())
         supabase_median = report(f"Supabase via PostgREST ({where}, {args.episodes} episodes)",
                                  *run(supabase, requests, args.episodes), "HTTP requests")
 
