@@ -2,6 +2,8 @@
 
 ``engine``: one local engine (moto's server + the real ASL) for the session, sleeps compressed.
 ``services``: fresh services per test (own SQLite file) answering the engine's invocations.
+``log_lines``: the JSON lines podcasto logs during the test; ``captured_logs()`` the same as a
+context manager, optionally with every library's lines too.
 ``supabase_stack``: a real local Supabase data API (PostgreSQL + PostgREST + nginx) started once
 per test session by ``scripts/supabase_stack.sh`` in a fresh state directory on free ports, and
 deleted at the end. It is never skipped: when it cannot start, the tests that need it fail and
@@ -9,12 +11,15 @@ say why.
 """
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import shlex
 import socket
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +41,40 @@ def engine():
 
     with LocalEngine(app, time_scale=0.001) as running:
         yield running
+
+
+@contextmanager
+def captured_logs(*, every_library: bool = False):
+    """A ``StringIO`` receiving, in podcasto's JSON format, what podcasto logs inside the block:
+    a handler of its own on podcasto's logger (its stdout handler was bound when the logger was
+    first built). ``every_library``: the root logger too, at DEBUG (lower than any stage runs),
+    so whatever botocore, httpx, google-genai or Telethon logs is in it as the Lambda runtime
+    would ship it."""
+    from chalicelib import log
+
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    handler.setFormatter(log.formatter())
+    root = logging.getLogger()
+    loggers = [log.logger(), root] if every_library else [log.logger()]
+    root_level = root.level
+    if every_library:
+        root.setLevel(logging.DEBUG)
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield captured
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+        root.setLevel(root_level)
+
+
+@pytest.fixture
+def log_lines():
+    """The JSON lines podcasto logs while the test runs, parsed: call it to read them."""
+    with captured_logs() as captured:
+        yield lambda: [json.loads(line) for line in captured.getvalue().splitlines()]
 
 
 API_KEY = "test-api-key-5b1f0c"

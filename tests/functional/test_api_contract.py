@@ -15,7 +15,7 @@ from app import app
 from chalicelib.config import Settings
 from chalicelib.episode_request import BODY_FIELDS
 from tests.canned_http import CannedServer
-from tests.conftest import API_KEY, ROOT
+from tests.conftest import API_KEY, ROOT, captured_logs
 
 SPEC = json.loads((ROOT / "docs" / "openapi.json").read_text())
 AUTH = {"X-Api-Key": API_KEY, "Content-Type": "application/json"}
@@ -140,12 +140,8 @@ REFUSED_GEMINI_KEY = json.dumps({"error": {
 
 
 def test_no_secret_reaches_a_log_line(engine, tmp_path, small_export):
-    import io
-    import logging
-
     from chalicelib.config import Settings
     from chalicelib.factory import Services, use_services
-    from chalicelib.log import formatter
     from chalicelib.script.gemini import GeminiScriptWriter
     from chalicelib.stores.episodes import Podcast
 
@@ -164,39 +160,29 @@ def test_no_secret_reaches_a_log_line(engine, tmp_path, small_export):
     # Every log line, as the Lambda runtime would ship it: podcasto's own JSON lines, and
     # whatever any other library (botocore, google-genai, httpx, Telethon) logs through the
     # root logger — at DEBUG, lower than any stage runs, so nothing is hidden by a level.
-    captured = io.StringIO()
-    handler = logging.StreamHandler(captured)
-    handler.setFormatter(formatter())
-    root, podcasto = logging.getLogger(), logging.getLogger("podcasto")
-    root_level = root.level
-    root.setLevel(logging.DEBUG)
-    root.addHandler(handler)
-    podcasto.addHandler(handler)
     try:
-        services.episodes.put_podcast(Podcast(id="p", title="T", sources=[{"export": str(small_export)}], days_back=None))
-        services.episodes.put_podcast(Podcast(id="live", title="L", sources=["@some_channel"], days_back=1))
-        # Its own podcast: a second episode of "p" would start where the first ended, with nothing new.
-        services.episodes.put_podcast(Podcast(id="p2", title="T2", sources=[{"export": str(small_export)}], days_back=None))
-        headers = {"X-Api-Key": secrets["PODCASTO_API_KEY"], "Content-Type": "application/json"}
-        with Client(app) as client, CannedServer() as gemini:
-            gemini.answer(400, REFUSED_GEMINI_KEY, "application/json; charset=UTF-8")
-            client.http.get("/podcasts", headers={"X-Api-Key": "wrong-" + secrets["PODCASTO_API_KEY"]})
-            ok = client.http.post("/podcasts/p/episodes", headers=headers, body="{}").json_body
-            live = client.http.post("/podcasts/live/episodes", headers=headers, body="{}").json_body
-            for started in (ok, live):
-                engine.wait(started["execution_arn"], timeout=120)
-            # The Gemini writer with the configured key, against a server that echoes it back.
-            services.writer = GeminiScriptWriter.from_settings(
-                settings.secret("GEMINI_API_KEY"), "gemini-test", base_url=gemini.url)
-            refused = client.http.post("/podcasts/p2/episodes", headers=headers, body="{}").json_body
-            engine.wait(refused["execution_arn"], timeout=120)
-            shown = "".join(client.http.get(f"/episodes/{e['episode_id']}", headers=headers).body.decode()
-                            for e in (ok, live, refused))
+        with captured_logs(every_library=True) as captured:
+            services.episodes.put_podcast(Podcast(id="p", title="T", sources=[{"export": str(small_export)}], days_back=None))
+            services.episodes.put_podcast(Podcast(id="live", title="L", sources=["@some_channel"], days_back=1))
+            # Its own podcast: a second episode of "p" would start where the first ended, with nothing new.
+            services.episodes.put_podcast(Podcast(id="p2", title="T2", sources=[{"export": str(small_export)}], days_back=None))
+            headers = {"X-Api-Key": secrets["PODCASTO_API_KEY"], "Content-Type": "application/json"}
+            with Client(app) as client, CannedServer() as gemini:
+                gemini.answer(400, REFUSED_GEMINI_KEY, "application/json; charset=UTF-8")
+                client.http.get("/podcasts", headers={"X-Api-Key": "wrong-" + secrets["PODCASTO_API_KEY"]})
+                ok = client.http.post("/podcasts/p/episodes", headers=headers, body="{}").json_body
+                live = client.http.post("/podcasts/live/episodes", headers=headers, body="{}").json_body
+                for started in (ok, live):
+                    engine.wait(started["execution_arn"], timeout=120)
+                # The Gemini writer with the configured key, against a server that echoes it back.
+                services.writer = GeminiScriptWriter.from_settings(
+                    settings.secret("GEMINI_API_KEY"), "gemini-test", base_url=gemini.url)
+                refused = client.http.post("/podcasts/p2/episodes", headers=headers, body="{}").json_body
+                engine.wait(refused["execution_arn"], timeout=120)
+                shown = "".join(client.http.get(f"/episodes/{e['episode_id']}", headers=headers).body.decode()
+                                for e in (ok, live, refused))
     finally:
         use_services(previous)
-        podcasto.removeHandler(handler)
-        root.removeHandler(handler)
-        root.setLevel(root_level)
     logs = captured.getvalue() + shown
     assert '"task":"collect_content"' in logs  # the logs were captured
     assert "Making request for OperationModel" in logs  # and botocore's, through the root logger

@@ -9,9 +9,7 @@ and other libraries'). None may hold the secret, nor a dot- or dash-separated pa
 """
 from __future__ import annotations
 
-import io
 import json
-import logging
 import re
 
 import pytest
@@ -22,10 +20,9 @@ from app import app
 from chalicelib import redact
 from chalicelib.config import Settings
 from chalicelib.factory import Services, use_services
-from chalicelib.log import formatter
 from chalicelib.stores.episodes import Podcast
 from tests.canned_http import CannedServer
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, captured_logs
 
 SECRETS = {
     "GEMINI_API_KEY": "AIzaSyLEAK-gemini-0123456789abcdef",
@@ -59,23 +56,14 @@ def world(engine, tmp_path, small_export):
     })
     services = Services(settings, s3_client=engine.client("s3"), sfn_client=engine.client("stepfunctions"))
     previous = use_services(services)
-    captured = io.StringIO()
-    handler = logging.StreamHandler(captured)
-    handler.setFormatter(formatter())
-    root, podcasto = logging.getLogger(), logging.getLogger("podcasto")
-    root_level = root.level
-    root.setLevel(logging.DEBUG)
-    root.addHandler(handler)
-    podcasto.addHandler(handler)
-    services.episodes.put_podcast(Podcast(id="p", title="T", sources=[{"export": str(small_export)}], days_back=None))
-    services.episodes.put_podcast(Podcast(id="live", title="L", sources=["@some_channel"], days_back=1))
     try:
-        yield services, captured
+        with captured_logs(every_library=True) as captured:
+            services.episodes.put_podcast(
+                Podcast(id="p", title="T", sources=[{"export": str(small_export)}], days_back=None))
+            services.episodes.put_podcast(Podcast(id="live", title="L", sources=["@some_channel"], days_back=1))
+            yield services, captured
     finally:
         use_services(previous)
-        podcasto.removeHandler(handler)
-        root.removeHandler(handler)
-        root.setLevel(root_level)
 
 
 def everything_said(engine, services, client, description, captured) -> str:

@@ -145,41 +145,22 @@ def test_handle_answers_the_actions_status_and_body_as_json():
     assert response.headers == {"Content-Type": "application/json"}
 
 
-@pytest.fixture
-def logged():
-    """The JSON lines the podcasto logger writes while the test runs (a handler of the test's own,
-    as in test_log.py: the logger's stdout handler was bound when it was first built)."""
-    import io
-    import logging
-
-    from chalicelib import log
-
-    captured = io.StringIO()
-    handler = logging.StreamHandler(captured)
-    handler.setFormatter(log.formatter())
-    log.logger().addHandler(handler)
-    try:
-        yield lambda: [json.loads(line) for line in captured.getvalue().splitlines()]
-    finally:
-        log.logger().removeHandler(handler)
-
-
-def test_an_unexpected_error_is_logged_with_its_type_and_answered_without_detail(logged):
+def test_an_unexpected_error_is_logged_with_its_type_and_answered_without_detail(log_lines):
     def broken():
         raise RuntimeError("/secret/path is on fire")
 
     response = handle(SimpleNamespace(headers=Headers({"X-Api-Key": KEY})), api_key=lambda: KEY,
                       action=broken)
     assert response.status_code == 500 and "fire" not in response.body
-    (line,) = [entry for entry in logged() if entry["message"] == "request failed"]
+    (line,) = [entry for entry in log_lines() if entry["message"] == "request failed"]
     assert (line["level"], line["error"]) == ("ERROR", "RuntimeError") and "exc_info" in line
 
 
-def test_a_podcasto_error_is_not_logged_as_a_failure(logged):
+def test_a_podcasto_error_is_not_logged_as_a_failure(log_lines):
     def refused():
         raise NotFound("no such podcast")
 
     response = handle(SimpleNamespace(headers=Headers({"X-Api-Key": KEY})), api_key=lambda: KEY,
                       action=refused)
     assert response.status_code == 404
-    assert [entry for entry in logged() if entry["message"] == "request failed"] == []
+    assert [entry for entry in log_lines() if entry["message"] == "request failed"] == []
